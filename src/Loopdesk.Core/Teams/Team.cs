@@ -1,0 +1,34 @@
+namespace Loopdesk.Core.Teams;
+
+/// <summary>A queue of work and the agents who take it: Support, Billing, Senior technicians, Follow-ups.</summary>
+public sealed class Team
+{
+    public const int NameMaxLength = 100;
+
+    private Team() { }
+
+    public Team(string name, string? description, DateTimeOffset now)
+    {
+        Id = Guid.CreateVersion7(now);
+        Name = name.Trim();
+        Description = description;
+        CreatedAt = now;
+        Version = 1;
+    }
+
+    public Guid Id { get; private set; }
+    public string Name { get; private set; } = "";
+    public string? Description { get; private set; }
+    public Guid? LeadId { get; private set; }
+    public DateTimeOffset CreatedAt { get; private set; }
+    public int Version { get; private set; }
+
+    public void Update(string? name, string? description, Guid? leadId, bool clearLead)
+    {
+        if (name is not null) Name = name.Trim();
+        if (description is not null) Description = description;
+        if (leadId is not null) LeadId = leadId;
+        else if (clearLead) LeadId = null;
+        Version++;
+    }
+}

@@ -1,0 +1,46 @@
+using Loopdesk.Core.Common;
+
+namespace Loopdesk.Core.Tickets;
+
+/// <summary>One thing said on a ticket. An internal message is a note nobody outside sees.</summary>
+public sealed class Message
+{
+    private Message() { }
+
+    internal Message(Guid ticketId, MessageDirection direction, Channel channel, Actor author, string text, string? html,
+        bool internalNote, IReadOnlyList<Attachment> attachments, string? externalId, DateTimeOffset occurredAt, DateTimeOffset recordedAt)
+    {
+        Id = Guid.CreateVersion7(recordedAt);
+        TicketId = ticketId;
+        Direction = direction;
+        Channel = channel;
+        AuthorKind = author.Kind;
+        AuthorId = author.Id;
+        Text = text;
+        Html = html;
+        Internal = internalNote;
+        Attachments = [.. attachments];
+        ExternalId = externalId;
+        OccurredAt = occurredAt;
+        RecordedAt = recordedAt;
+    }
+
+    public Guid Id { get; private set; }
+    public Guid TicketId { get; private set; }
+    public MessageDirection Direction { get; private set; }
+    public Channel Channel { get; private set; }
+    public ActorKind AuthorKind { get; private set; }
+    public Guid? AuthorId { get; private set; }
+    public string Text { get; private set; } = "";
+    /// <summary>Sanitized HTML, when the message came with HTML.</summary>
+    public string? Html { get; private set; }
+    public bool Internal { get; private set; }
+    public List<Attachment> Attachments { get; private set; } = [];
+    /// <summary>The id the message has outside (an email's Message-ID, a chat message id).</summary>
+    public string? ExternalId { get; private set; }
+    public DateTimeOffset OccurredAt { get; private set; }
+    public DateTimeOffset RecordedAt { get; private set; }
+}
+
+/// <summary>What we know of a file attached to a message; the bytes live in the file store.</summary>
+public sealed record Attachment(string FileName, string ContentType, long Size, string? StorageKey);

@@ -1,0 +1,50 @@
+using Loopdesk.Core.Common;
+
+namespace Loopdesk.Core.Tickets;
+
+/// <summary>One entry of a ticket's append-only history. <see cref="Data"/> is a JSON object describing the change.</summary>
+public sealed class TicketEvent
+{
+    private TicketEvent() { }
+
+    public TicketEvent(Guid ticketId, string type, string data, Actor actor, DateTimeOffset occurredAt, DateTimeOffset recordedAt)
+    {
+        Id = Guid.CreateVersion7(recordedAt);
+        TicketId = ticketId;
+        Type = type;
+        Data = data;
+        ActorKind = actor.Kind;
+        ActorId = actor.Id;
+        OccurredAt = occurredAt;
+        RecordedAt = recordedAt;
+    }
+
+    public Guid Id { get; private set; }
+    public Guid TicketId { get; private set; }
+    public string Type { get; private set; } = "";
+    public string Data { get; private set; } = "{}";
+    public ActorKind ActorKind { get; private set; }
+    public Guid? ActorId { get; private set; }
+    public DateTimeOffset OccurredAt { get; private set; }
+    public DateTimeOffset RecordedAt { get; private set; }
+}
+
+/// <summary>The event types a ticket records; integrators and rules match on these strings.</summary>
+public static class TicketEventTypes
+{
+    public const string Created = "ticket.created";
+    public const string StatusChanged = "ticket.status_changed";
+    public const string PriorityChanged = "ticket.priority_changed";
+    public const string TypeChanged = "ticket.type_changed";
+    public const string SubjectChanged = "ticket.subject_changed";
+    public const string Assigned = "ticket.assigned";
+    public const string TeamChanged = "ticket.team_changed";
+    public const string TagsChanged = "ticket.tags_changed";
+    public const string CustomFieldsChanged = "ticket.custom_fields_changed";
+    public const string DueChanged = "ticket.due_changed";
+    public const string CustomerChanged = "ticket.customer_changed";
+    public const string Shared = "ticket.shared";
+    public const string MessageAdded = "message.added";
+    public const string NoteAdded = "note.added";
+    public const string ContactRecorded = "contact.recorded";
+}

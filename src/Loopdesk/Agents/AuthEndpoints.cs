@@ -1,0 +1,52 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using Loopdesk.Data;
+using Loopdesk.Platform;
+using Loopdesk.Platform.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loopdesk.Agents;
+
+public sealed record LoginRequest([property: Required, MaxLength(254)] string Email, [property: Required, MaxLength(200)] string Password);
+
+public static class AuthEndpoints
+{
+    public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/auth").WithTags("Sign-in");
+        auth.MapPost("/login", LoginAsync).AllowAnonymous().WithName("Login")
+            .WithSummary("Sign in with a password").WithDescription("Sets the session cookie the workspace uses. 401 for a wrong email or password.");
+        auth.MapPost("/logout", LogoutAsync).RequireAuthorization(Policies.Staff).WithName("Logout").WithSummary("Sign out");
+        app.MapGet("/me", MeAsync).RequireAuthorization(Policies.Staff).WithTags("Sign-in").WithName("Me").WithSummary("Who am I");
+        return auth;
+    }
+
+    private static async Task<Results<Ok<AgentDto>, ProblemHttpResult>> LoginAsync(
+        LoginRequest body, SignInManager<StaffUser> signIn, LoopdeskDb db, CancellationToken ct)
+    {
+        var email = body.Email.Trim().ToLowerInvariant();
+        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Email == email && a.Active, ct);
+        var user = agent is null ? null : await signIn.UserManager.FindByIdAsync(agent.Id.ToString());
+        if (agent is null || user is null)
+            return Problems.Create(401, "unauthorized", "Sign-in failed.", "Wrong email or password.", null, "auth.failed");
+        var result = await signIn.PasswordSignInAsync(user, body.Password, isPersistent: true, lockoutOnFailure: true);
+        if (result.IsLockedOut) return Problems.Create(401, "unauthorized", "Sign-in failed.", "Too many failed attempts; try again later.", null, "auth.locked_out");
+        if (!result.Succeeded) return Problems.Create(401, "unauthorized", "Sign-in failed.", "Wrong email or password.", null, "auth.failed");
+        return TypedResults.Ok(AgentEndpoints.ToDto(agent));
+    }
+
+    private static async Task<NoContent> LogoutAsync(SignInManager<StaffUser> signIn)
+    {
+        await signIn.SignOutAsync();
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<AgentDto>, ProblemHttpResult>> MeAsync(ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
+    {
+        var id = user.AgentId();
+        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
+        return agent is null ? Problems.NotFound("agent") : TypedResults.Ok(AgentEndpoints.ToDto(agent));
+    }
+}

@@ -1,0 +1,104 @@
+using System.Data.Common;
+using Loopdesk.Platform;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace Loopdesk.Data;
+
+public static class DatabaseSetup
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>Registers <see cref="LoopdeskDb"/> for the configured provider, and the matching search index.</summary>
+    public static IServiceCollection AddLoopdeskDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        var options = configuration.GetSection(LoopdeskOptions.Section).Get<LoopdeskOptions>() ?? new LoopdeskOptions();
+        var provider = options.Database.Provider.Trim().ToLowerInvariant();
+        switch (provider)
+        {
+            case Sqlite:
+                var connection = SqliteConnectionString(options);
+                services.AddDbContextPool<LoopdeskDb, SqliteLoopdeskDb>(o => ConfigureSqlite(o, connection));
+                services.AddSingleton<Search.ISearchIndex, Search.SqliteSearchIndex>();
+                break;
+            case Postgres:
+                var pg = options.Database.ConnectionString
+                    ?? throw new InvalidOperationException("Loopdesk:Database:ConnectionString is required when Loopdesk:Database:Provider is postgres.");
+                services.AddDbContextPool<LoopdeskDb, PostgresLoopdeskDb>(o => ConfigurePostgres(o, pg));
+                services.AddSingleton<Search.ISearchIndex, Search.PostgresSearchIndex>();
+                break;
+            default:
+                throw new InvalidOperationException($"Loopdesk:Database:Provider is \"{options.Database.Provider}\"; use \"sqlite\" or \"postgres\".");
+        }
+        return services;
+    }
+
+    public static string SqliteConnectionString(LoopdeskOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.Database.ConnectionString)) return options.Database.ConnectionString;
+        var directory = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(directory);
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(directory, "loopdesk.db"),
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public static void ConfigureSqlite(DbContextOptionsBuilder o, string connectionString)
+        => o.UseSqlite(connectionString, s => s.MigrationsAssembly(typeof(LoopdeskDb).Assembly.FullName))
+            .AddInterceptors(SqlitePragmas.Instance);
+
+    public static void ConfigurePostgres(DbContextOptionsBuilder o, string connectionString)
+        => o.UseNpgsql(connectionString, n => n.MigrationsAssembly(typeof(LoopdeskDb).Assembly.FullName));
+
+    /// <summary>
+    /// Per-connection settings. WAL with synchronous=NORMAL is durable across a crash of the process
+    /// (the write-ahead log is synced at checkpoints); busy_timeout lets writers queue instead of failing.
+    /// </summary>
+    private sealed class SqlitePragmas : DbConnectionInterceptor
+    {
+        public static readonly SqlitePragmas Instance = new();
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            Apply(connection);
+            return Task.CompletedTask;
+        }
+
+        private static void Apply(DbConnection connection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+            command.ExecuteNonQuery();
+        }
+    }
+}
+
+/// <summary>Lets <c>dotnet ef migrations add … --context SqliteLoopdeskDb</c> build the model without starting the host.</summary>
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteLoopdeskDb>
+{
+    public SqliteLoopdeskDb CreateDbContext(string[] args)
+    {
+        var b = new DbContextOptionsBuilder<SqliteLoopdeskDb>();
+        DatabaseSetup.ConfigureSqlite(b, "Data Source=design.db");
+        return new SqliteLoopdeskDb(b.Options);
+    }
+}
+
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresLoopdeskDb>
+{
+    public PostgresLoopdeskDb CreateDbContext(string[] args)
+    {
+        var b = new DbContextOptionsBuilder<PostgresLoopdeskDb>();
+        DatabaseSetup.ConfigurePostgres(b, "Host=localhost;Database=loopdesk_design");
+        return new PostgresLoopdeskDb(b.Options);
+    }
+}

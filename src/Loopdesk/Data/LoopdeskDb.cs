@@ -1,0 +1,61 @@
+using Loopdesk.Core.Agents;
+using Loopdesk.Core.Customers;
+using Loopdesk.Core.Teams;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Platform.Auth;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Loopdesk.Data;
+
+/// <summary>One model for both providers; each provider has its own subclass so that each keeps its own migrations.</summary>
+public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUser, Guid>(options)
+{
+    public DbSet<Ticket> Tickets => Set<Ticket>();
+    public DbSet<Message> Messages => Set<Message>();
+    public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<TicketEvent> TicketEvents => Set<TicketEvent>();
+    public DbSet<Customer> Customers => Set<Customer>();
+    public DbSet<CustomerIdentity> CustomerIdentities => Set<CustomerIdentity>();
+    public DbSet<Organization> Organizations => Set<Organization>();
+    public DbSet<Agent> Agents => Set<Agent>();
+    public DbSet<Team> Teams => Set<Team>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+
+    public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(LoopdeskDb).Assembly);
+        // Ids are Guid v7 made by the domain, never by the database: an entity with a new id added to a tracked
+        // aggregate (an event, a message) must be inserted, not mistaken for an existing row.
+        foreach (var entity in builder.Model.GetEntityTypes().Where(e => !e.IsOwned()))
+        {
+            foreach (var key in entity.FindPrimaryKey()?.Properties ?? [])
+            {
+                if (key.ClrType == typeof(Guid) && entity.ClrType.Namespace?.StartsWith("Loopdesk", StringComparison.Ordinal) == true)
+                {
+                    key.ValueGenerated = Microsoft.EntityFrameworkCore.Metadata.ValueGenerated.Never;
+                }
+            }
+        }
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot compare DateTimeOffset in SQL: every instant is stored as a UTC DateTime.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<DateTimeOffset?>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<Enum>().HaveConversion<string>().HaveMaxLength(32);
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTimeOffset, DateTime>(
+        v => v.UtcDateTime,
+        v => new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)));
+}
+
+public sealed class SqliteLoopdeskDb(DbContextOptions<SqliteLoopdeskDb> options) : LoopdeskDb(options);
+
+public sealed class PostgresLoopdeskDb(DbContextOptions<PostgresLoopdeskDb> options) : LoopdeskDb(options);

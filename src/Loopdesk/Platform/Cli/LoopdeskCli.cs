@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Globalization;
+using Loopdesk.Agents;
+using Loopdesk.Core.Agents;
+using Loopdesk.Data;
+using Microsoft.EntityFrameworkCore;
+using Spectre.Console;
+
+namespace Loopdesk.Platform.Cli;
+
+/// <summary>
+/// Command-line verbs. With no verb, or with host options only (<c>--urls …</c>), the server runs. Every verb builds the
+/// same host as the server, so it reads the same configuration (appsettings.json, environment variables).
+/// </summary>
+public static class LoopdeskCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] == "serve" || (args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?" or "--version")))
+        {
+            await ServeAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
+            return 0;
+        }
+        return await Root().Parse(args).InvokeAsync();
+    }
+
+    private static async Task ServeAsync(string[] args)
+    {
+        var app = LoopdeskHost.Build(args);
+        await app.RunAsync();
+    }
+
+    private static RootCommand Root()
+    {
+        var root = new RootCommand("Loopdesk: a self-hosted customer-service platform.");
+
+        var serve = new Command("serve", "Run the server (the default). Host options such as --urls pass through.");
+        serve.TreatUnmatchedTokensAsErrors = false;
+        serve.SetAction(async (parse, ct) =>
+        {
+            await ServeAsync([.. parse.UnmatchedTokens]);
+            return 0;
+        });
+        root.Add(serve);
+
+        var migrate = new Command("migrate", "Apply pending database migrations, then exit.");
+        migrate.SetAction((_, ct) => WithHostAsync(async (services, ct2) =>
+        {
+            var count = await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(),
+                services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
+            AnsiConsole.MarkupLine(count == 0 ? "[green]The database is up to date.[/]" : $"[green]Applied {count} migration(s).[/]");
+            return 0;
+        }, ct));
+        root.Add(migrate);
+
+        var admin = new Command("admin", "Manage administrators.");
+        var adminCreate = new Command("create", "Create an administrator (asks for the password when --password is not given).");
+        var email = new Option<string>("--email") { Description = "Sign-in email", Required = true };
+        var name = new Option<string>("--name") { Description = "Display name", DefaultValueFactory = _ => "Administrator" };
+        var password = new Option<string?>("--password") { Description = "Password (at least 10 characters); prompted when left out" };
+        adminCreate.Add(email);
+        adminCreate.Add(name);
+        adminCreate.Add(password);
+        adminCreate.SetAction((parse, ct) => WithHostAsync(async (services, ct2) =>
+        {
+            var secret = parse.GetValue(password) ?? AnsiConsole.Prompt(new TextPrompt<string>("Password:").Secret());
+            await using var scope = services.CreateAsyncScope();
+            await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
+            var (agent, verdict) = await scope.ServiceProvider.GetRequiredService<AgentAccounts>()
+                .CreateAsync(parse.GetValue(name)!, parse.GetValue(email)!, AgentRole.Admin, secret, ct2);
+            if (agent is null)
+            {
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]Not created:[/] {verdict.Message}");
+                return 1;
+            }
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]Created admin[/] {agent.Email} ({agent.Id})");
+            return 0;
+        }, ct));
+        admin.Add(adminCreate);
+        root.Add(admin);
+
+        var token = new Command("token", "Manage API tokens.");
+        var tokenCreate = new Command("create", "Make an API token for a staff member and print it (it is shown only once).");
+        var tokenEmail = new Option<string>("--email") { Description = "The staff member's email", Required = true };
+        var tokenName = new Option<string>("--name") { Description = "What the token is for", DefaultValueFactory = _ => "cli" };
+        var tokenDays = new Option<int?>("--expires-in-days") { Description = "Days until it expires; never when left out" };
+        tokenCreate.Add(tokenEmail);
+        tokenCreate.Add(tokenName);
+        tokenCreate.Add(tokenDays);
+        tokenCreate.SetAction((parse, ct) => WithHostAsync(async (services, ct2) =>
+        {
+            await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            var address = parse.GetValue(tokenEmail)!.Trim().ToLowerInvariant();
+            var agent = await db.Agents.FirstOrDefaultAsync(a => a.Email == address && a.Active, ct2);
+            if (agent is null)
+            {
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]No active staff member with email[/] {address}");
+                return 1;
+            }
+            var days = parse.GetValue(tokenDays);
+            var expires = days is null ? (DateTimeOffset?)null : services.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(days.Value);
+            var (_, secret) = await scope.ServiceProvider.GetRequiredService<AgentAccounts>().CreateTokenAsync(agent.Id, parse.GetValue(tokenName)!, expires, null, ct2);
+            // the bare token on stdout, so scripts can capture it
+            Console.Out.WriteLine(secret);
+            return 0;
+        }, ct));
+        token.Add(tokenCreate);
+        root.Add(token);
+
+        var seed = new Command("seed-demo", "Fill the database with realistic demo data: teams, agents, about 50 customers and 300 tickets over three months.");
+        var customers = new Option<int>("--customers") { Description = "How many customers", DefaultValueFactory = _ => 50 };
+        var tickets = new Option<int>("--tickets") { Description = "How many tickets", DefaultValueFactory = _ => 300 };
+        seed.Add(customers);
+        seed.Add(tickets);
+        seed.SetAction((parse, ct) => WithHostAsync(async (services, ct2) =>
+        {
+            await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
+            var summary = await DemoSeeder.SeedAsync(services, parse.GetValue(customers), parse.GetValue(tickets), ct2);
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]Seeded[/] {summary}");
+            return 0;
+        }, ct));
+        root.Add(seed);
+        return root;
+    }
+
+    /// <summary>Builds the host without starting the web server, runs <paramref name="work"/>, and disposes it.</summary>
+    private static async Task<int> WithHostAsync(Func<IServiceProvider, CancellationToken, Task<int>> work, CancellationToken ct)
+    {
+        var builder = LoopdeskHost.CreateBuilder([]);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration["Serilog:MinimumLevel:Default"] = "Warning";
+        await using var app = builder.Build();
+        return await work(app.Services, ct);
+    }
+}

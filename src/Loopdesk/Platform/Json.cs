@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Loopdesk.Core.Common;
+
+namespace Loopdesk.Platform;
+
+public static class Json
+{
+    /// <summary>camelCase properties, kebab-case enum values ("on-hold"), unknown properties refused.</summary>
+    public static void Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+        o.Converters.Add(new OptionalConverterFactory());
+        o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        o.AllowTrailingCommas = false;
+        o.ReadCommentHandling = JsonCommentHandling.Disallow;
+        o.MaxDepth = 32;
+    }
+}
+
+/// <summary>Reads <see cref="Optional{T}"/>: a property that is present (even as null) has a value; an absent one does not.</summary>
+public sealed class OptionalConverterFactory : JsonConverterFactory
+{
+    public override bool CanConvert(Type typeToConvert)
+        => typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(Optional<>);
+
+    public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options)
+        => (JsonConverter)Activator.CreateInstance(typeof(OptionalConverter<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]))!;
+
+    private sealed class OptionalConverter<T> : JsonConverter<Optional<T>>
+    {
+        public override bool HandleNull => true;
+
+        public override Optional<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+            => new(true, JsonSerializer.Deserialize<T>(ref reader, options)!);
+
+        public override void Write(Utf8JsonWriter writer, Optional<T> value, JsonSerializerOptions options)
+            => JsonSerializer.Serialize(writer, value.Value, options);
+    }
+}

@@ -1,0 +1,240 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Loopdesk.Agents;
+using Loopdesk.Customers;
+using Loopdesk.Data;
+using Loopdesk.Organizations;
+using Loopdesk.Search;
+using Loopdesk.Teams;
+using Loopdesk.Tickets;
+using Loopdesk.Platform.Auth;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using Scalar.AspNetCore;
+using Serilog;
+
+namespace Loopdesk.Platform;
+
+/// <summary>Builds the one web host every command shares: configuration, logging, database, auth, API.</summary>
+public static class LoopdeskHost
+{
+    public const string DefaultUrl = "http://localhost:5080";
+
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        // settings files sit beside the binary, wherever it is started from; relative data paths stay relative to the working directory
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddSerilog((services, log) => log
+            .ReadFrom.Configuration(builder.Configuration)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(new Serilog.Formatting.Compact.RenderedCompactJsonFormatter()));
+
+        var services = builder.Services;
+        services.AddOptions<LoopdeskOptions>().Bind(builder.Configuration.GetSection(LoopdeskOptions.Section));
+        services.TryAddSingletonTimeProvider();
+        services.AddMemoryCache();
+        services.AddLoopdeskDatabase(builder.Configuration);
+        services.AddHostedService<DatabaseMigrator>();
+        services.AddHostedService<AdminBootstrap>();
+        services.AddSingleton<TokenCache>();
+        services.AddSingleton<Tickets.HtmlCleaner>();
+        services.AddScoped<Tickets.TicketCommands>();
+        services.AddScoped<Agents.AgentAccounts>();
+
+        services.AddIdentityCore<StaffUser>(o =>
+            {
+                o.Password.RequiredLength = 10;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireUppercase = false;
+                o.User.RequireUniqueEmail = true;
+                o.Lockout.MaxFailedAccessAttempts = 10;
+            })
+            .AddEntityFrameworkStores<LoopdeskDb>()
+            .AddSignInManager()
+            .AddClaimsPrincipalFactory<StaffClaimsFactory>();
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = "loopdesk";
+                o.DefaultChallengeScheme = "loopdesk";
+            })
+            .AddPolicyScheme("loopdesk", "Bearer token or session cookie", o => o.ForwardDefaultSelector = context =>
+                context.Request.Headers.Authorization.Count > 0 ? ApiTokenHandler.SchemeName : IdentityConstants.ApplicationScheme)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenHandler>(ApiTokenHandler.SchemeName, null)
+            .AddIdentityCookies(c => c.ApplicationCookie?.Configure(o =>
+            {
+                o.Cookie.Name = "loopdesk";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.SlidingExpiration = true;
+                o.ExpireTimeSpan = TimeSpan.FromHours(12);
+                // an API caller gets a status code, not a redirect to a sign-in page
+                o.Events.OnRedirectToLogin = context => Deny(context, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
+            }));
+        services.AddAuthorizationBuilder().AddLoopdeskPolicies();
+
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Describe);
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddValidation();
+        services.AddOpenApi("v1", o => OpenApiSetup.Configure(o));
+        services.AddRateLimiter(o => RateLimits.Configure(o, builder.Configuration));
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        services.AddOpenTelemetry().WithMetrics(m => m
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddMeter(LoopdeskMetrics.MeterName)
+            .AddPrometheusExporter());
+        services.AddSingleton<LoopdeskMetrics>();
+        return builder;
+    }
+
+    public static WebApplication Build(string[] args)
+    {
+        var app = CreateBuilder(args).Build();
+        app.UseSerilogRequestLogging();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestSizeLimit>();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/api/reference", o => o.WithTitle("Loopdesk API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
+        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/", () => TypedResults.Redirect("/api/reference")).ExcludeFromDescription();
+
+        var api = app.MapGroup("/api/v1").RequireRateLimiting(RateLimits.Api);
+        api.MapAuth();
+        api.MapTickets();
+        api.MapCustomers();
+        api.MapOrganizations();
+        api.MapTeams();
+        api.MapAgents();
+        api.MapSearch();
+        return app;
+    }
+
+    private static Task Deny(Microsoft.AspNetCore.Authentication.RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        context.Response.StatusCode = status;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Every problem gets a stable type and, for validation errors, the first field at fault.</summary>
+    private static void Describe(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Type is null || problem.Type.StartsWith("https://tools.ietf.org", StringComparison.Ordinal))
+        {
+            problem.Type = Problems.TypePrefix + (problem.Status switch
+            {
+                400 => "validation",
+                401 => "unauthorized",
+                403 => "forbidden",
+                404 => "not-found",
+                405 => "method-not-allowed",
+                413 => "too-large",
+                415 => "unsupported-media-type",
+                429 => "rate-limited",
+                _ => "http-" + problem.Status,
+            });
+        }
+        if (problem is HttpValidationProblemDetails { Errors.Count: > 0 } invalid)
+        {
+            // the framework names nested members in C# case ("Customer.email"); the API speaks camelCase JSON paths
+            var renamed = invalid.Errors.ToDictionary(e => JsonPath(e.Key), e => e.Value);
+            invalid.Errors.Clear();
+            foreach (var (key, value) in renamed) invalid.Errors[key] = value;
+        }
+        if (problem is HttpValidationProblemDetails { Errors.Count: > 0 } validation && !problem.Extensions.ContainsKey("field"))
+        {
+            problem.Extensions["field"] = validation.Errors.Keys.First();
+        }
+        if (problem.Status == 401) problem.Detail ??= "Sign in, or send Authorization: Bearer <token>.";
+        if (problem.Status == 415) problem.Detail ??= "Send the body as application/json.";
+        if (problem.Status == 403) problem.Detail ??= "Your role does not allow this.";
+        problem.Extensions.Remove("traceId");
+    }
+
+    private static string JsonPath(string key)
+        => string.Join('.', key.Split('.').Select(part => part.Length == 0 ? part : char.ToLowerInvariant(part[0]) + part[1..]));
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (services.All(d => d.ServiceType != typeof(TimeProvider))) services.AddSingleton(TimeProvider.System);
+    }
+}
+
+internal sealed class DatabaseHealthCheck(LoopdeskDb db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await db.Database.CanConnectAsync(cancellationToken)
+                ? HealthCheckResult.Healthy("database reachable")
+                : HealthCheckResult.Unhealthy("database unreachable");
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy("database unreachable");
+        }
+    }
+}
+
+/// <summary>Application metrics, exported with the ASP.NET Core and runtime ones at /metrics.</summary>
+public sealed class LoopdeskMetrics : IDisposable
+{
+    public const string MeterName = "Loopdesk";
+    private readonly System.Diagnostics.Metrics.Meter _meter = new(MeterName);
+
+    public LoopdeskMetrics()
+    {
+        TicketsCreated = _meter.CreateCounter<long>("loopdesk.tickets.created", description: "Tickets opened, by channel");
+        MessagesAdded = _meter.CreateCounter<long>("loopdesk.messages.added", description: "Messages and notes added, by channel");
+    }
+
+    public System.Diagnostics.Metrics.Counter<long> TicketsCreated { get; }
+    public System.Diagnostics.Metrics.Counter<long> MessagesAdded { get; }
+
+    public void Dispose() => _meter.Dispose();
+}
+
+/// <summary>A per-caller token bucket in front of the API, so one runaway script cannot starve everyone else.</summary>
+public static class RateLimits
+{
+    public const string Api = "api";
+
+    public static void Configure(RateLimiterOptions o, IConfiguration configuration)
+    {
+        var perSecond = configuration.GetValue($"{LoopdeskOptions.Section}:Api:RequestsPerSecond", 500);
+        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        o.AddPolicy(Api, context =>
+        {
+            if (perSecond <= 0) return RateLimitPartition.GetNoLimiter("off");
+            var key = context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth
+                ? "t:" + auth.GetHashCode(StringComparison.Ordinal)
+                : "a:" + context.Connection.RemoteIpAddress;
+            return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = perSecond * 2,
+                TokensPerPeriod = perSecond,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            });
+        });
+    }
+}

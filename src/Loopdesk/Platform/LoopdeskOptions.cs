@@ -1,0 +1,35 @@
+namespace Loopdesk.Platform;
+
+/// <summary>The "Loopdesk" configuration section. Every name here is documented in docs/configuration.md.</summary>
+public sealed class LoopdeskOptions
+{
+    public const string Section = "Loopdesk";
+
+    /// <summary>Where the SQLite file (and later the file store) lives. Default ./data.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public ApiOptions Api { get; set; } = new();
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary>"sqlite" (default) or "postgres".</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>For SQLite, defaults to a file loopdesk.db under the data directory.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Apply pending migrations when the server starts. Default true.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}
+
+public sealed class ApiOptions
+{
+    /// <summary>Largest request body accepted, in bytes; larger is 413. Default 10 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>Requests per second one caller (token, or address when anonymous) may make; 0 turns the limit off.</summary>
+    public int RequestsPerSecond { get; set; } = 500;
+}

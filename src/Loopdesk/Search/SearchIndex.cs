@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text;
+using Loopdesk.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loopdesk.Search;
+
+/// <summary>
+/// Full-text search over ticket subjects, messages and customer names. SQLite answers from FTS5 tables,
+/// PostgreSQL from tsvector columns with GIN indexes; both are kept up to date by the database itself
+/// (triggers, generated columns), so no write path can forget to index.
+/// </summary>
+public interface ISearchIndex
+{
+    /// <summary>Tickets whose subject or any message matches, most recent first.</summary>
+    Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct);
+
+    /// <summary>Customers whose name matches.</summary>
+    Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct);
+}
+
+/// <summary>
+/// What a person typed, reduced to words (letters and digits). Nothing else reaches the query language, so
+/// quotes, operators (<c>NEAR(</c>, <c>*</c>, <c>&amp;</c>) and SQL are searched as plain words or dropped.
+/// Every word matches as a prefix: "rout" finds "router".
+/// </summary>
+public sealed class SearchTerms
+{
+    public const int MaxWords = 8;
+    public const int MaxWordLength = 64;
+
+    private SearchTerms(IReadOnlyList<string> words) => Words = words;
+
+    public IReadOnlyList<string> Words { get; }
+
+    /// <summary>Null when <paramref name="query"/> holds no word at all.</summary>
+    public static SearchTerms? Parse(string? query)
+    {
+        if (string.IsNullOrWhiteSpace(query)) return null;
+        var words = new List<string>();
+        var current = new StringBuilder();
+        void Flush()
+        {
+            if (current.Length > 0 && words.Count < MaxWords)
+            {
+                var w = current.ToString().Normalize(NormalizationForm.FormC).ToLowerInvariant();
+                if (w.Length > MaxWordLength) w = w[..MaxWordLength];
+                if (!words.Contains(w)) words.Add(w);
+            }
+            current.Clear();
+        }
+        foreach (var rune in query.EnumerateRunes())
+        {
+            var category = Rune.GetUnicodeCategory(rune);
+            if (Rune.IsLetterOrDigit(rune) || category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark) current.Append(rune.ToString());
+            else Flush();
+        }
+        Flush();
+        return words.Count == 0 ? null : new SearchTerms(words);
+    }
+
+    /// <summary>FTS5: every word quoted, as a prefix, all required.</summary>
+    public string ToFts5() => string.Join(" AND ", Words.Select(w => $"\"{w}\"*"));
+
+    /// <summary>PostgreSQL to_tsquery: every word a prefix, all required.</summary>
+    public string ToTsQuery() => string.Join(" & ", Words.Select(w => w + ":*"));
+}
+
+public sealed class SqliteSearchIndex : ISearchIndex
+{
+    public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
+    {
+        var match = terms.ToFts5();
+        // rowids grow with inserts, so ORDER BY rowid DESC walks the index newest first and stops at the limit
+        var bySubject = await db.Database.SqlQueryRaw<string>(
+            "SELECT ticket_id AS Value FROM ticket_fts WHERE ticket_fts MATCH {0} ORDER BY rowid DESC LIMIT {1}", match, limit).ToListAsync(ct);
+        var byMessage = await db.Database.SqlQueryRaw<string>(
+            "SELECT ticket_id AS Value FROM message_fts WHERE message_fts MATCH {0} ORDER BY rowid DESC LIMIT {1}", match, limit * 4).ToListAsync(ct);
+        return [.. bySubject.Concat(byMessage).Select(Guid.Parse).Distinct().Take(limit)];
+    }
+
+    public async Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
+    {
+        var ids = await db.Database.SqlQueryRaw<string>(
+            "SELECT customer_id AS Value FROM customer_fts WHERE customer_fts MATCH {0} ORDER BY rank LIMIT {1}", terms.ToFts5(), limit).ToListAsync(ct);
+        return [.. ids.Select(Guid.Parse)];
+    }
+}
+
+public sealed class PostgresSearchIndex : ISearchIndex
+{
+    public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
+    {
+        var query = terms.ToTsQuery();
+        var bySubject = await db.Database.SqlQueryRaw<Guid>(
+            """SELECT "Id" AS "Value" FROM "Tickets" WHERE search @@ to_tsquery('simple', {0}) ORDER BY "CreatedAt" DESC LIMIT {1}""", query, limit).ToListAsync(ct);
+        var byMessage = await db.Database.SqlQueryRaw<Guid>(
+            """SELECT "TicketId" AS "Value" FROM "Messages" WHERE search @@ to_tsquery('simple', {0}) ORDER BY "RecordedAt" DESC LIMIT {1}""", query, limit * 4).ToListAsync(ct);
+        return [.. bySubject.Concat(byMessage).Distinct().Take(limit)];
+    }
+
+    public async Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
+        => await db.Database.SqlQueryRaw<Guid>(
+            """SELECT "Id" AS "Value" FROM "Customers" WHERE search @@ to_tsquery('simple', {0}) AND "MergedIntoId" IS NULL ORDER BY ts_rank(search, to_tsquery('simple', {0})) DESC LIMIT {1}""",
+            terms.ToTsQuery(), limit).ToListAsync(ct);
+}

@@ -1,0 +1,101 @@
+using System.ComponentModel.DataAnnotations;
+using Loopdesk.Core.Common;
+using Loopdesk.Core.Teams;
+using Loopdesk.Data;
+using Loopdesk.Platform;
+using Loopdesk.Platform.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loopdesk.Teams;
+
+public sealed record TeamDto(Guid Id, string Name, string? Description, Guid? LeadId, IReadOnlyList<Guid> MemberIds, DateTimeOffset CreatedAt, int Version);
+
+public sealed class CreateTeamRequest : IValidatableObject
+{
+    [Required, MaxLength(Team.NameMaxLength)]
+    public required string Name { get; init; }
+    [MaxLength(2000)]
+    public string? Description { get; init; }
+    /// <summary>The team lead, alerted when a promise of the team is overdue.</summary>
+    public Guid? LeadId { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(Name)) yield return new ValidationResult("The name is empty.", ["name"]);
+        else if (TextRules.FindProblem(Name) is { } p) yield return new ValidationResult($"The name {p}.", ["name"]);
+    }
+}
+
+public sealed class UpdateTeamRequest : IValidatableObject
+{
+    [MaxLength(Team.NameMaxLength)]
+    public string? Name { get; init; }
+    [MaxLength(2000)]
+    public string? Description { get; init; }
+    public Optional<Guid?> LeadId { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Name is not null && string.IsNullOrWhiteSpace(Name)) yield return new ValidationResult("The name is empty.", ["name"]);
+        else if (Name is not null && TextRules.FindProblem(Name) is { } p) yield return new ValidationResult($"The name {p}.", ["name"]);
+    }
+}
+
+public static class TeamEndpoints
+{
+    public static RouteGroupBuilder MapTeams(this IEndpointRouteBuilder app)
+    {
+        var teams = app.MapGroup("/teams").WithTags("Teams").RequireAuthorization(Policies.Staff);
+        teams.MapGet("/", ListAsync).WithName("ListTeams").WithSummary("List teams").WithDescription("With their members (agents whose teamIds include the team).");
+        teams.MapGet("/{id:guid}", GetAsync).WithName("GetTeam").WithSummary("Get a team");
+        teams.MapPost("/", CreateAsync).WithName("CreateTeam").RequireAuthorization(Policies.Admin).WithSummary("Create a team")
+            .WithDescription("Admins only. 409 when the name is taken. Members join through PATCH /agents/{id} teamIds.");
+        teams.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateTeam").RequireAuthorization(Policies.Admin).WithSummary("Change a team");
+        return teams;
+    }
+
+    private static async Task<Ok<List<TeamDto>>> ListAsync(LoopdeskDb db, CancellationToken ct)
+    {
+        var teams = await db.Teams.AsNoTracking().OrderBy(t => t.Name).ToListAsync(ct);
+        var agents = await db.Agents.AsNoTracking().Where(a => a.Active).Select(a => new { a.Id, a.TeamIds }).ToListAsync(ct);
+        return TypedResults.Ok(teams.Select(t => ToDto(t, agents.Where(a => a.TeamIds.Contains(t.Id)).Select(a => a.Id).ToList())).ToList());
+    }
+
+    private static async Task<Results<Ok<TeamDto>, ProblemHttpResult>> GetAsync(Guid id, LoopdeskDb db, CancellationToken ct)
+    {
+        var team = await db.Teams.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, ct);
+        if (team is null) return Problems.NotFound("team");
+        return TypedResults.Ok(ToDto(team, await MembersAsync(db, id, ct)));
+    }
+
+    private static async Task<Results<Created<TeamDto>, ProblemHttpResult>> CreateAsync(CreateTeamRequest body, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
+    {
+        var name = body.Name.Trim();
+        if (await db.Teams.AnyAsync(t => t.Name == name, ct)) return Problems.Conflict("team.name_taken", "A team with this name exists.", "name");
+        if (body.LeadId is { } leadId && !await db.Agents.AnyAsync(a => a.Id == leadId, ct)) return Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId");
+        var team = new Team(name, body.Description, clock.GetUtcNow());
+        if (body.LeadId is not null) team.Update(null, null, body.LeadId, false);
+        db.Teams.Add(team);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/v1/teams/{team.Id}", ToDto(team, []));
+    }
+
+    private static async Task<Results<Ok<TeamDto>, ProblemHttpResult>> UpdateAsync(Guid id, UpdateTeamRequest body, LoopdeskDb db, CancellationToken ct)
+    {
+        var team = await db.Teams.FirstOrDefaultAsync(t => t.Id == id, ct);
+        if (team is null) return Problems.NotFound("team");
+        var name = body.Name?.Trim();
+        if (name is not null && await db.Teams.AnyAsync(t => t.Id != id && t.Name == name, ct)) return Problems.Conflict("team.name_taken", "A team with this name exists.", "name");
+        if (body.LeadId is { HasValue: true, Value: { } leadId } && !await db.Agents.AnyAsync(a => a.Id == leadId, ct))
+            return Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId");
+        team.Update(name, body.Description, body.LeadId.Value, body.LeadId is { HasValue: true, Value: null });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ToDto(team, await MembersAsync(db, id, ct)));
+    }
+
+    private static Task<List<Guid>> MembersAsync(LoopdeskDb db, Guid teamId, CancellationToken ct)
+        => db.Agents.AsNoTracking().Where(a => a.Active && a.TeamIds.Contains(teamId)).Select(a => a.Id).ToListAsync(ct);
+
+    private static TeamDto ToDto(Team t, IReadOnlyList<Guid> members) => new(t.Id, t.Name, t.Description, t.LeadId, members, t.CreatedAt, t.Version);
+}

@@ -1,0 +1,225 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Loopdesk.Core.Agents;
+using Loopdesk.Core.Common;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Data;
+using Loopdesk.Platform;
+using Loopdesk.Platform.Auth;
+using Loopdesk.Search;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loopdesk.Tickets;
+
+public static class TicketEndpoints
+{
+    public static RouteGroupBuilder MapTickets(this IEndpointRouteBuilder app)
+    {
+        var tickets = app.MapGroup("/tickets").WithTags("Tickets").RequireAuthorization(Policies.Staff);
+        tickets.MapPost("/", CreateAsync).WithName("CreateTicket")
+            .WithSummary("Open a ticket")
+            .WithDescription("Opens a ticket with the customer's first message. The customer is found by email, then phone, or created. "
+                + "`occurredAt` (admins only) carries the time of imported history. Answers 201 with Location and ETag.");
+        tickets.MapGet("/", ListAsync).WithName("ListTickets")
+            .WithSummary("List tickets")
+            .WithDescription("Newest first. Filters combine: status, teamId, assigneeId, customerId, tag, q (full text). "
+                + "Pass `nextCursor` back as `cursor` for the next page. Collaborators see only tickets given to them.");
+        tickets.MapGet("/{reference}", GetAsync).WithName("GetTicket")
+            .WithSummary("Get a ticket").WithDescription("By reference (any case, dash optional). The ETag header is the version for If-Match.");
+        tickets.MapPatch("/{reference}", UpdateAsync).WithName("UpdateTicket").RequireAuthorization(Policies.Agent)
+            .WithSummary("Change a ticket")
+            .WithDescription("Partial update. Send `If-Match` with the ETag you read: a stale one is 412 and changes nothing. "
+                + "A status move the lifecycle does not allow (closed → pending) is 422.");
+        tickets.MapGet("/{reference}/events", EventsAsync).WithName("ListTicketEvents")
+            .WithSummary("A ticket's history").WithDescription("Every change, oldest first, as an append-only list of events.");
+        tickets.MapGet("/{reference}/messages", MessagesAsync).WithName("ListTicketMessages")
+            .WithSummary("A ticket's messages").WithDescription("Oldest first, internal notes included.");
+        tickets.MapPost("/{reference}/messages", AddMessageAsync).WithName("AddTicketMessage")
+            .WithSummary("Add a message or note")
+            .WithDescription("An outbound reply, the customer's words logged by an agent (inbound), or an internal note (`internal: true`). "
+                + "Collaborators may add internal notes only.");
+        tickets.MapPost("/{reference}/contacts", AddContactAsync).WithName("AddTicketContact").RequireAuthorization(Policies.Agent)
+            .WithSummary("Log a contact").WithDescription("A call or visit an agent took about this ticket; it counts as one contact of the customer.");
+        return tickets;
+    }
+
+    private static async Task<Results<Created<TicketDto>, ProblemHttpResult>> CreateAsync(
+        CreateTicketRequest body, ClaimsPrincipal user, LoopdeskDb db, TicketCommands commands, HttpContext http, TimeProvider clock, CancellationToken ct)
+    {
+        if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
+        if (body.TeamId is { } teamId && !await db.Teams.AnyAsync(t => t.Id == teamId, ct))
+            return Problems.Unprocessable("team.unknown", "No team with that id.", "teamId");
+        var ticket = await commands.CreateAsync(body, user.Actor(), user.Role(), ct);
+        http.Response.Headers.ETag = ticket.ETag;
+        return TypedResults.Created($"/api/v1/tickets/{ticket.Reference}", ticket.ToDto());
+    }
+
+    private static async Task<Results<Ok<TicketPage>, ProblemHttpResult>> ListAsync(
+        [AsParameters] TicketFilter filter, ClaimsPrincipal user, LoopdeskDb db, ISearchIndex search, CancellationToken ct)
+    {
+        if (!TicketCursor.TryDecode(filter.Cursor, out var cursor)) return Problems.Validation("cursor", "The cursor is not one this API gave out.");
+        var size = filter.Limit ?? Limits.PageSizeDefault;
+        if (size is < 1 or > Limits.PageSizeMax) return Problems.Validation("limit", $"limit is 1 to {Limits.PageSizeMax}.");
+
+        var query = db.Tickets.AsNoTracking().VisibleTo(user);
+        if (filter.Status is not null)
+        {
+            if (!WireValues.TryParse<TicketStatus>(filter.Status, out var status)) return Problems.Validation("status", WireValues.Expected<TicketStatus>("status"));
+            query = query.Where(t => t.Status == status);
+        }
+        if (filter.TeamId is { } teamId) query = query.Where(t => t.TeamId == teamId);
+        if (filter.AssigneeId is { } assigneeId) query = query.Where(t => t.AssigneeId == assigneeId);
+        if (filter.CustomerId is { } customerId) query = query.Where(t => t.CustomerId == customerId);
+        if (!string.IsNullOrWhiteSpace(filter.Tag))
+        {
+            var tag = filter.Tag.Trim().ToLowerInvariant();
+            query = query.Where(t => t.Tags.Contains(tag));
+        }
+        if (filter.Q is not null)
+        {
+            if (SearchTerms.Parse(filter.Q) is not { } terms) return Problems.Validation("q", "The search has no words in it (letters or digits).");
+            var ids = await search.TicketIdsAsync(db, terms, 500, ct);
+            query = query.Where(t => ids.Contains(t.Id));
+        }
+        var items = await query.Page(cursor).Take(size + 1).ToDtos().ToListAsync(ct);
+        string? next = null;
+        if (items.Count > size)
+        {
+            items.RemoveAt(size);
+            next = new TicketCursor(items[^1].CreatedAt, items[^1].Reference).Encode();
+        }
+        return TypedResults.Ok(new TicketPage(items, next));
+    }
+
+    private static async Task<Results<Ok<TicketDto>, ProblemHttpResult>> GetAsync(
+        string reference, ClaimsPrincipal user, LoopdeskDb db, HttpContext http, CancellationToken ct)
+    {
+        var parsed = TicketReference.Parse(reference);
+        var ticket = parsed is null ? null : await db.Tickets.AsNoTracking().VisibleTo(user).Where(t => t.Reference == parsed).ToDtos().FirstOrDefaultAsync(ct);
+        if (ticket is null) return Problems.NotFound("ticket");
+        http.Response.Headers.ETag = $"\"v{ticket.Version}\"";
+        return TypedResults.Ok(ticket);
+    }
+
+    private static async Task<Results<Ok<TicketDto>, ProblemHttpResult>> UpdateAsync(
+        string reference, UpdateTicketRequest body, [FromHeader(Name = "If-Match")] string? ifMatch,
+        ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, HttpContext http, CancellationToken ct)
+    {
+        var ticket = await FindAsync(db, reference, user, ct);
+        if (ticket is null) return Problems.NotFound("ticket");
+        if (ifMatch is not null && ifMatch != ticket.ETag && ifMatch != "*") return Problems.PreconditionFailed(ticket.ETag);
+
+        var change = body.ToChange();
+        if (body.TeamId is { HasValue: true, Value: { } teamId } && !await db.Teams.AnyAsync(t => t.Id == teamId, ct))
+            return Problems.Unprocessable("team.unknown", "No team with that id.", "teamId");
+        if (body.AssigneeId is { HasValue: true, Value: { } assigneeId }
+            && !await db.Agents.AnyAsync(a => a.Id == assigneeId && a.Active && a.Role != AgentRole.Collaborator, ct))
+            return Problems.Unprocessable("agent.unknown", "No active agent with that id can own tickets.", "assigneeId");
+        if (body.ShareWith is { } collaboratorId && !await db.Agents.AnyAsync(a => a.Id == collaboratorId && a.Active, ct))
+            return Problems.Unprocessable("agent.unknown", "No active staff member with that id.", "shareWith");
+        if (body.CustomerId is { } customerId)
+        {
+            var customer = await db.Customers.AsNoTracking().Where(c => c.Id == customerId).Select(c => new { c.MergedIntoId, c.OrganizationId }).FirstOrDefaultAsync(ct);
+            if (customer is null || customer.MergedIntoId is not null)
+                return Problems.Unprocessable("customer.unknown", "No current customer with that id.", "customerId");
+            change = change with { OrganizationId = customer.OrganizationId };
+        }
+
+        var verdict = ticket.Apply(change, user.Actor(), clock.GetUtcNow());
+        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
+        await db.SaveChangesAsync(ct);
+        http.Response.Headers.ETag = ticket.ETag;
+        return TypedResults.Ok(ticket.ToDto());
+    }
+
+    private static async Task<Results<Ok<List<TicketEventDto>>, ProblemHttpResult>> EventsAsync(
+        string reference, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
+    {
+        var parsed = TicketReference.Parse(reference);
+        var id = parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
+        if (id is null) return Problems.NotFound("ticket");
+        var events = await db.TicketEvents.AsNoTracking().Where(e => e.TicketId == id).OrderBy(e => e.RecordedAt).ThenBy(e => e.Id).ToListAsync(ct);
+        return TypedResults.Ok(events.Select(e => new TicketEventDto(
+            e.Id, e.Type, JsonDocument.Parse(e.Data).RootElement.Clone(), e.ActorKind, e.ActorId, e.OccurredAt, e.RecordedAt)).ToList());
+    }
+
+    private static async Task<Results<Ok<List<MessageDto>>, ProblemHttpResult>> MessagesAsync(
+        string reference, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
+    {
+        var parsed = TicketReference.Parse(reference);
+        var id = parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
+        if (id is null) return Problems.NotFound("ticket");
+        var messages = await db.Messages.AsNoTracking().Where(m => m.TicketId == id).OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).ToListAsync(ct);
+        return TypedResults.Ok(messages.Select(m => m.ToDto()).ToList());
+    }
+
+    private static async Task<Results<Created<MessageDto>, ProblemHttpResult>> AddMessageAsync(
+        string reference, AddMessageRequest body, ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, HtmlCleaner html,
+        LoopdeskMetrics metrics, HttpContext http, CancellationToken ct)
+    {
+        if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
+        var ticket = await FindAsync(db, reference, user, ct);
+        if (ticket is null) return Problems.NotFound("ticket");
+        if (!body.Internal && !user.IsAtLeast(AgentRole.Agent))
+            return Problems.Forbidden("Collaborators add internal notes; a reply to the customer is an agent's.", "internal");
+
+        var now = clock.GetUtcNow();
+        var channel = body.Channel ?? ticket.Channel;
+        // an agent logging what the customer said writes in the customer's name
+        var author = body.Direction == MessageDirection.Inbound ? Actor.Customer(ticket.CustomerId) : user.Actor();
+        var verdict = ticket.AddMessage(new NewMessage(body.Direction, channel, body.Body.Trim(), html.Clean(body.Html), body.Internal),
+            author, body.OccurredAt ?? now, now, out var message);
+        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
+        if (body.Direction == MessageDirection.Inbound) ticket.RecordContact(channel, null, author, body.OccurredAt ?? now, now);
+        await db.SaveChangesAsync(ct);
+        metrics.MessagesAdded.Add(1, new KeyValuePair<string, object?>("channel", Wire.Name(channel)));
+        http.Response.Headers.ETag = ticket.ETag;
+        return TypedResults.Created($"/api/v1/tickets/{ticket.Reference}/messages/{message.Id}", message.ToDto());
+    }
+
+    private static async Task<Results<Created<ContactDto>, ProblemHttpResult>> AddContactAsync(
+        string reference, AddContactRequest body, ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, HttpContext http, CancellationToken ct)
+    {
+        if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
+        var ticket = await FindAsync(db, reference, user, ct);
+        if (ticket is null) return Problems.NotFound("ticket");
+        var now = clock.GetUtcNow();
+        var contact = ticket.RecordContact(body.Channel, body.Summary?.Trim(), user.Actor(), body.OccurredAt ?? now, now);
+        await db.SaveChangesAsync(ct);
+        http.Response.Headers.ETag = ticket.ETag;
+        return TypedResults.Created($"/api/v1/customers/{contact.CustomerId}/timeline", contact.ToDto());
+    }
+
+    internal static async Task<Ticket?> FindAsync(LoopdeskDb db, string reference, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var parsed = TicketReference.Parse(reference);
+        return parsed is null ? null : await db.Tickets.VisibleTo(user).FirstOrDefaultAsync(t => t.Reference == parsed, ct);
+    }
+
+    /// <summary>Backdating is for imports, so admins only; and never into the future.</summary>
+    internal static ProblemHttpResult? CheckOccurredAt(DateTimeOffset? occurredAt, ClaimsPrincipal user, TimeProvider clock)
+    {
+        if (occurredAt is null) return null;
+        if (!user.IsAtLeast(AgentRole.Admin)) return Problems.Forbidden("Only admins may set occurredAt (it is for importing history).", "occurredAt");
+        if (occurredAt > clock.GetUtcNow().AddMinutes(5)) return Problems.Validation("occurredAt", "occurredAt is in the future.");
+        return null;
+    }
+}
+
+/// <summary>The filters of GET /tickets.</summary>
+public sealed class TicketFilter
+{
+    /// <summary>new, open, pending, on-hold, solved or closed.</summary>
+    public string? Status { get; init; }
+    public Guid? TeamId { get; init; }
+    public Guid? AssigneeId { get; init; }
+    public Guid? CustomerId { get; init; }
+    public string? Tag { get; init; }
+    /// <summary>Full-text search over subjects and messages.</summary>
+    public string? Q { get; init; }
+    public string? Cursor { get; init; }
+    /// <summary>Page size, 1 to 100; default 25.</summary>
+    public int? Limit { get; init; }
+}
