@@ -1,3 +1,4 @@
+using Loopdesk.Core.Common;
 namespace Loopdesk.Core.Agents;
 
 /// <summary>What a staff member may do. A collaborator is anyone in the company who may open and note a case.</summary>
@@ -14,7 +15,7 @@ public sealed class Agent
 
     public Agent(string name, string email, AgentRole role, DateTimeOffset now)
     {
-        Id = Guid.CreateVersion7(now);
+        Id = Ids.New(now);
         Name = name.Trim();
         Email = email;
         Role = role;

@@ -43,7 +43,7 @@ public sealed class Customer
     {
         return new Customer
         {
-            Id = Guid.CreateVersion7(now),
+            Id = Ids.New(now),
             Name = name.Trim(),
             CreatedAt = now,
             UpdatedAt = now,
@@ -127,7 +127,7 @@ public sealed class CustomerIdentity
 
     internal CustomerIdentity(Guid customerId, IdentityKind kind, string value, DateTimeOffset now)
     {
-        Id = Guid.CreateVersion7(now);
+        Id = Ids.New(now);
         CustomerId = customerId;
         Kind = kind;
         Value = value;

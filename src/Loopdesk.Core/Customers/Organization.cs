@@ -1,3 +1,4 @@
+using Loopdesk.Core.Common;
 namespace Loopdesk.Core.Customers;
 
 /// <summary>A customer's company.</summary>
@@ -7,7 +8,7 @@ public sealed class Organization
 
     public Organization(string name, string? domain, DateTimeOffset now)
     {
-        Id = Guid.CreateVersion7(now);
+        Id = Ids.New(now);
         Name = name.Trim();
         Domain = domain?.Trim().ToLowerInvariant();
         CreatedAt = now;

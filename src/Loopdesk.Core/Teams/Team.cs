@@ -1,3 +1,4 @@
+using Loopdesk.Core.Common;
 namespace Loopdesk.Core.Teams;
 
 /// <summary>A queue of work and the agents who take it: Support, Billing, Senior technicians, Follow-ups.</summary>
@@ -9,7 +10,7 @@ public sealed class Team
 
     public Team(string name, string? description, DateTimeOffset now)
     {
-        Id = Guid.CreateVersion7(now);
+        Id = Ids.New(now);
         Name = name.Trim();
         Description = description;
         CreatedAt = now;

@@ -9,7 +9,7 @@ public sealed class Contact
 
     public Contact(Guid customerId, Guid? ticketId, Channel channel, string? summary, Actor recordedBy, DateTimeOffset occurredAt, DateTimeOffset recordedAt)
     {
-        Id = Guid.CreateVersion7(recordedAt);
+        Id = Ids.New(recordedAt);
         CustomerId = customerId;
         TicketId = ticketId;
         Channel = channel;

@@ -10,7 +10,7 @@ public sealed class Message
     internal Message(Guid ticketId, MessageDirection direction, Channel channel, Actor author, string text, string? html,
         bool internalNote, IReadOnlyList<Attachment> attachments, string? externalId, DateTimeOffset occurredAt, DateTimeOffset recordedAt)
     {
-        Id = Guid.CreateVersion7(recordedAt);
+        Id = Ids.New(recordedAt);
         TicketId = ticketId;
         Direction = direction;
         Channel = channel;

@@ -53,7 +53,7 @@ public sealed class Ticket
     {
         var ticket = new Ticket
         {
-            Id = Guid.CreateVersion7(now),
+            Id = Ids.New(now),
             Reference = n.Reference,
             Subject = n.Subject.Trim(),
             Status = TicketStatus.New,

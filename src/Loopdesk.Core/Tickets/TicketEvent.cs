@@ -9,7 +9,7 @@ public sealed class TicketEvent
 
     public TicketEvent(Guid ticketId, string type, string data, Actor actor, DateTimeOffset occurredAt, DateTimeOffset recordedAt)
     {
-        Id = Guid.CreateVersion7(recordedAt);
+        Id = Ids.New(recordedAt);
         TicketId = ticketId;
         Type = type;
         Data = data;

@@ -140,7 +140,7 @@ public static class TicketEndpoints
         var parsed = TicketReference.Parse(reference);
         var id = parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
         if (id is null) return Problems.NotFound("ticket");
-        var events = await db.TicketEvents.AsNoTracking().Where(e => e.TicketId == id).OrderBy(e => e.RecordedAt).ThenBy(e => e.Id).ToListAsync(ct);
+        var events = await db.TicketEvents.AsNoTracking().Where(e => e.TicketId == id).OrderBy(e => e.Id).ToListAsync(ct);
         return TypedResults.Ok(events.Select(e => new TicketEventDto(
             e.Id, e.Type, JsonDocument.Parse(e.Data).RootElement.Clone(), e.ActorKind, e.ActorId, e.OccurredAt, e.RecordedAt)).ToList());
     }

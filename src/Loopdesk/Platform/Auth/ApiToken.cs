@@ -1,3 +1,4 @@
+using Loopdesk.Core.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Loopdesk.Core.Agents;
@@ -34,7 +35,7 @@ public sealed class ApiToken
         secret ??= SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var token = new ApiToken
         {
-            Id = Guid.CreateVersion7(now),
+            Id = Ids.New(now),
             AgentId = agentId,
             Name = name.Trim(),
             Hash = HashOf(secret),

@@ -1,0 +1,1 @@
+Console.WriteLine("Loopdesk bench: not written yet.");

@@ -1,0 +1,146 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Loopdesk.Agents;
+using Loopdesk.Core.Agents;
+using Loopdesk.Platform;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Loopdesk.Tests.Infrastructure;
+
+/// <summary>
+/// The real host over a real database, one per test class: migrations run at start, the first admin and its token come from
+/// the LOOPDESK_ADMIN_* settings exactly as in production, and one staff member per role is made through the API.
+/// Time is a <see cref="FakeTimeProvider"/>.
+/// </summary>
+public abstract class LoopdeskApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminToken = "ldk_test_admin_token_0123456789abcdef";
+    public static readonly JsonSerializerOptions JsonOptions = CreateJsonOptions();
+
+    private readonly Dictionary<AgentRole, (Guid Id, string Token)> _staff = [];
+
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+
+    public abstract string Provider { get; }
+
+    protected abstract string ConnectionString { get; }
+
+    public Guid AgentId(AgentRole role) => _staff[role].Id;
+
+    public string TokenOf(AgentRole role) => _staff[role].Token;
+
+    /// <summary>A client signed in with the API token of the staff member holding <paramref name="role"/>.</summary>
+    public HttpClient CreateClient(AgentRole role) => ClientWithToken(_staff[role].Token);
+
+    public HttpClient ClientWithToken(string? token)
+    {
+        var client = CreateClient();
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Loopdesk:Database:Provider", Provider);
+        builder.UseSetting("Loopdesk:Database:ConnectionString", ConnectionString);
+        builder.UseSetting("Loopdesk:Api:RequestsPerSecond", "0");
+        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime", "Warning");
+        builder.UseSetting("LOOPDESK_ADMIN_EMAIL", "admin@loopdesk.test");
+        builder.UseSetting("LOOPDESK_ADMIN_PASSWORD", "admin-password-1");
+        builder.UseSetting("LOOPDESK_ADMIN_TOKEN", AdminToken);
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Clock);
+        });
+    }
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        await PrepareDatabaseAsync();
+        using var admin = ClientWithToken(AdminToken);
+        var me = await admin.GetFromJsonAsync<AgentDto>("/api/v1/me", JsonOptions);
+        _staff[AgentRole.Admin] = (me!.Id, AdminToken);
+        foreach (var role in new[] { AgentRole.Supervisor, AgentRole.Agent, AgentRole.Collaborator })
+        {
+            var name = Core.Common.Wire.Name(role);
+            var created = await admin.PostAsJsonAsync("/api/v1/agents", new { name = $"Test {name}", email = $"{name}@loopdesk.test", role = name }, JsonOptions);
+            created.EnsureSuccessStatusCode();
+            var agent = (await created.Content.ReadFromJsonAsync<AgentDto>(JsonOptions))!;
+            var token = await admin.PostAsJsonAsync($"/api/v1/agents/{agent.Id}/tokens", new { name = "tests" }, JsonOptions);
+            token.EnsureSuccessStatusCode();
+            _staff[role] = (agent.Id, (await token.Content.ReadFromJsonAsync<CreatedTokenDto>(JsonOptions))!.Token);
+        }
+    }
+
+    protected virtual Task PrepareDatabaseAsync() => Task.CompletedTask;
+
+    private static JsonSerializerOptions CreateJsonOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Json.Configure(options);
+        options.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Skip;
+        return options;
+    }
+}
+
+/// <summary>SQLite in a temporary data directory, deleted afterwards.</summary>
+public sealed class SqliteApp : LoopdeskApp
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("loopdesk-test-").FullName;
+
+    public override string Provider => "sqlite";
+
+    protected override string ConnectionString => $"Data Source={Path.Combine(_directory, "loopdesk.db")};Pooling=True;Default Timeout=30";
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>
+/// A database of its own on the PostgreSQL server named by LOOPDESK_TEST_POSTGRES (scripts/test starts one on a free
+/// loopback port and sets it), dropped afterwards.
+/// </summary>
+public sealed class PostgresApp : LoopdeskApp
+{
+    private readonly string _database = "loopdesk_test_" + Guid.NewGuid().ToString("N")[..12];
+
+    public override string Provider => "postgres";
+
+    private static string ServerConnection => Environment.GetEnvironmentVariable("LOOPDESK_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("LOOPDESK_TEST_POSTGRES is not set: run the suite with ./scripts/test, which starts PostgreSQL.");
+
+    protected override string ConnectionString => new NpgsqlConnectionStringBuilder(ServerConnection) { Database = _database }.ToString();
+
+    protected override async Task PrepareDatabaseAsync()
+    {
+        await using var connection = new NpgsqlConnection(ServerConnection);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(ServerConnection);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+        GC.SuppressFinalize(this);
+    }
+}
