@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using Loopdesk.Core.Agents;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Data;
+using Loopdesk.Platform.Auth;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Loopdesk.Tests.Cli;
+
+/// <summary>The verbs of the one binary, run as a separate process against a database of their own, as an operator runs them.</summary>
+public abstract class CliTests : IAsyncLifetime
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected abstract string Provider { get; }
+    protected abstract string ConnectionString { get; }
+    protected abstract LoopdeskDb OpenDb();
+
+    public virtual ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public virtual ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "loopdesk.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["Loopdesk__Database__Provider"] = Provider;
+        start.Environment["Loopdesk__Database__ConnectionString"] = ConnectionString;
+        start.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    [Fact]
+    public async Task Migrate_admin_create_token_create_and_seed_demo_work_in_sequence()
+    {
+        var migrate = await RunAsync("migrate");
+        Assert.True(migrate.Code == 0, migrate.Out + migrate.Err);
+        var again = await RunAsync("migrate");
+        Assert.Contains("up to date", again.Out, StringComparison.Ordinal);
+
+        var admin = await RunAsync("admin", "create", "--email", "Boss@Example.com", "--name", "Bo Boss", "--password", "a-long-password");
+        Assert.True(admin.Code == 0, admin.Out + admin.Err);
+        var duplicate = await RunAsync("admin", "create", "--email", "boss@example.com", "--password", "a-long-password");
+        Assert.Equal(1, duplicate.Code);
+        var weak = await RunAsync("admin", "create", "--email", "weak@example.com", "--password", "short");
+        Assert.Equal(1, weak.Code);
+
+        var token = await RunAsync("token", "create", "--email", "boss@example.com", "--name", "deploy");
+        Assert.True(token.Code == 0, token.Out + token.Err);
+        var secret = token.Out.Trim();
+        Assert.StartsWith(ApiToken.SecretPrefix, secret, StringComparison.Ordinal);
+        var unknown = await RunAsync("token", "create", "--email", "nobody@example.com");
+        Assert.Equal(1, unknown.Code);
+
+        var seed = await RunAsync("seed-demo", "--customers", "12", "--tickets", "40");
+        Assert.True(seed.Code == 0, seed.Out + seed.Err);
+
+        await using var db = OpenDb();
+        var boss = await db.Agents.SingleAsync(a => a.Email == "boss@example.com", Ct);
+        Assert.Equal(AgentRole.Admin, boss.Role);
+        Assert.True(await db.ApiTokens.AnyAsync(t => t.AgentId == boss.Id && t.Hash == ApiToken.HashOf(secret), Ct));
+        Assert.False(await db.Agents.AnyAsync(a => a.Email == "weak@example.com", Ct));
+        Assert.Equal(40, await db.Tickets.CountAsync(Ct));
+        Assert.InRange(await db.Customers.CountAsync(Ct), 2, 12);
+        Assert.True(await db.Tickets.Select(t => t.Channel).Distinct().CountAsync(Ct) >= 3);
+        Assert.True(await db.Tickets.AnyAsync(t => t.Status == TicketStatus.Closed, Ct));
+        var oldest = await db.Tickets.MinAsync(t => t.CreatedAt, Ct);
+        Assert.True(TimeProvider.System.GetUtcNow() - oldest > TimeSpan.FromDays(30), "demo history spans months");
+    }
+
+    [Fact]
+    public async Task Help_lists_the_verbs_and_an_unknown_verb_fails()
+    {
+        var help = await RunAsync("--help");
+        Assert.Equal(0, help.Code);
+        foreach (var verb in new[] { "serve", "migrate", "admin", "token", "seed-demo" }) Assert.Contains(verb, help.Out, StringComparison.Ordinal);
+        var bad = await RunAsync("frobnicate");
+        Assert.NotEqual(0, bad.Code);
+    }
+}
+
+public sealed class CliOnSqlite : CliTests
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("loopdesk-cli-").FullName;
+
+    protected override string Provider => "sqlite";
+    protected override string ConnectionString => $"Data Source={Path.Combine(_directory, "loopdesk.db")}";
+
+    protected override LoopdeskDb OpenDb()
+        => new SqliteLoopdeskDb(new DbContextOptionsBuilder<SqliteLoopdeskDb>().UseSqlite(ConnectionString).Options);
+
+    public override async ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { }
+        await base.DisposeAsync();
+    }
+}
+
+public sealed class CliOnPostgres : CliTests
+{
+    private readonly string _database = "loopdesk_cli_" + Guid.NewGuid().ToString("N")[..12];
+
+    private static string Admin => Environment.GetEnvironmentVariable("LOOPDESK_TEST_POSTGRES")
+        ?? throw new InvalidOperationException("LOOPDESK_TEST_POSTGRES is not set: run the suite with ./scripts/test, which starts PostgreSQL.");
+
+    protected override string Provider => "postgres";
+    protected override string ConnectionString => new NpgsqlConnectionStringBuilder(Admin) { Database = _database }.ToString();
+
+    protected override LoopdeskDb OpenDb()
+        => new PostgresLoopdeskDb(new DbContextOptionsBuilder<PostgresLoopdeskDb>().UseNpgsql(ConnectionString).Options);
+
+    public override async ValueTask InitializeAsync()
+    {
+        await using var connection = new NpgsqlConnection(Admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(Admin);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+        await command.ExecuteNonQueryAsync();
+        await base.DisposeAsync();
+    }
+}

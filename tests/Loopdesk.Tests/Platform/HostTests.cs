@@ -1,0 +1,88 @@
+using System.Net;
+using System.Text.Json;
+using Loopdesk.Agents;
+using Loopdesk.Core.Agents;
+using Loopdesk.Teams;
+using Loopdesk.Tests.Infrastructure;
+
+namespace Loopdesk.Tests.Platform;
+
+public abstract class HostTests(LoopdeskApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Healthz_checks_the_database()
+    {
+        using var client = app.ClientWithToken(null);
+        var response = await client.GetAsync("/healthz", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_every_operation_with_a_summary()
+    {
+        using var client = app.ClientWithToken(null);
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json", Ct));
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var path in new[] { "/api/v1/tickets", "/api/v1/tickets/{reference}", "/api/v1/tickets/{reference}/events", "/api/v1/tickets/{reference}/messages",
+            "/api/v1/tickets/{reference}/contacts", "/api/v1/customers", "/api/v1/customers/lookup", "/api/v1/customers/{id}/timeline",
+            "/api/v1/customers/{id}/merge", "/api/v1/teams", "/api/v1/agents", "/api/v1/search" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+        }
+        foreach (var path in paths.EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString()!.Length > 0, $"{operation.Name} {path.Name} has no summary");
+            }
+        }
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/reference", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_are_exported_for_scraping()
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        await client.CreateTicketAsync("Counted", Ct);
+        var text = await client.GetStringAsync("/metrics", Ct);
+        Assert.Contains("loopdesk_tickets_created", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Teams_have_unique_names_and_list_their_members()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var name = $"Senior {Guid.NewGuid():N}";
+        var team = await (await admin.PostJsonAsync("/api/v1/teams", new { name, leadId = app.AgentId(AgentRole.Supervisor) }, Ct)).ReadAsync<TeamDto>(Ct);
+        var duplicate = await admin.PostJsonAsync("/api/v1/teams", new { name }, Ct);
+        Assert.Equal("name", (await duplicate.ProblemAsync(HttpStatusCode.Conflict, Ct)).Field());
+
+        var agent = await (await admin.PostJsonAsync("/api/v1/agents", new { name = "Tier Two", email = $"t2{Guid.NewGuid():N}@loopdesk.test", role = "agent", tier = "tier2", teamIds = new[] { team.Id } }, Ct)).ReadAsync<AgentDto>(Ct);
+        var listed = await admin.GetJsonAsync<TeamDto>($"/api/v1/teams/{team.Id}", Ct);
+        Assert.Equal([agent.Id], listed.MemberIds);
+        Assert.Equal(app.AgentId(AgentRole.Supervisor), listed.LeadId);
+
+        var unknown = await admin.PostJsonAsync("/api/v1/agents", new { name = "Lost", email = $"lost{Guid.NewGuid():N}@loopdesk.test", teamIds = new[] { Guid.NewGuid() } }, Ct);
+        Assert.Equal("teamIds", (await unknown.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
+
+        var renamed = await (await admin.PatchJsonAsync($"/api/v1/teams/{team.Id}", new { name = name + " II", leadId = (Guid?)null }, Ct)).ReadAsync<TeamDto>(Ct);
+        Assert.Null(renamed.LeadId);
+    }
+
+    [Fact]
+    public async Task The_first_admin_from_the_environment_is_created_once()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var agents = await admin.GetJsonAsync<List<AgentDto>>("/api/v1/agents", Ct);
+        Assert.Single(agents, a => a.Email == "admin@loopdesk.test" && a.Role == AgentRole.Admin);
+        var tokens = await admin.GetJsonAsync<List<TokenDto>>($"/api/v1/agents/{app.AgentId(AgentRole.Admin)}/tokens", Ct);
+        Assert.Single(tokens, t => t.Name == "bootstrap");
+    }
+}
+
+public sealed class HostOnSqlite(SqliteApp app) : HostTests(app), IClassFixture<SqliteApp>;
+
+public sealed class HostOnPostgres(PostgresApp app) : HostTests(app), IClassFixture<PostgresApp>;
