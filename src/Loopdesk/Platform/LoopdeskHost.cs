@@ -228,8 +228,9 @@ public static class RateLimits
         o.AddPolicy(Api, context =>
         {
             if (perSecond <= 0) return RateLimitPartition.GetNoLimiter("off");
-            var key = context.Request.Headers.Authorization.ToString() is { Length: > 0 } auth
-                ? "t:" + auth.GetHashCode(StringComparison.Ordinal)
+            // per signed-in person (whatever token or cookie), else per address: made-up tokens share their sender's bucket
+            var key = context.User.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value is { } agentId
+                ? "u:" + agentId
                 : "a:" + context.Connection.RemoteIpAddress;
             return RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
             {

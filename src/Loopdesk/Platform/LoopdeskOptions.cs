@@ -30,6 +30,6 @@ public sealed class ApiOptions
     /// <summary>Largest request body accepted, in bytes; larger is 413. Default 10 MiB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
 
-    /// <summary>Requests per second one caller (token, or address when anonymous) may make; 0 turns the limit off.</summary>
+    /// <summary>Requests per second one caller (a signed-in staff member, else an address) may make; 0 turns the limit off.</summary>
     public int RequestsPerSecond { get; set; } = 500;
 }

@@ -4,6 +4,7 @@ using Loopdesk.Agents;
 using Loopdesk.Core.Agents;
 using Loopdesk.Teams;
 using Loopdesk.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
 
 namespace Loopdesk.Tests.Platform;
 
@@ -70,6 +71,25 @@ public abstract class HostTests(LoopdeskApp app)
 
         var renamed = await (await admin.PatchJsonAsync($"/api/v1/teams/{team.Id}", new { name = name + " II", leadId = (Guid?)null }, Ct)).ReadAsync<TeamDto>(Ct);
         Assert.Null(renamed.LeadId);
+    }
+
+    [Fact]
+    public async Task A_flood_from_one_caller_is_answered_429_while_others_go_on()
+    {
+        await using var limited = app.WithWebHostBuilder(b => b.UseSetting("Loopdesk:Api:RequestsPerSecond", "3"));
+        using var flooder = limited.CreateClient();
+        flooder.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.TokenOf(AgentRole.Agent));
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++) statuses.Add((await flooder.GetAsync("/api/v1/teams", Ct)).StatusCode);
+
+        Assert.Contains(HttpStatusCode.OK, statuses);
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        var rejected = await flooder.GetAsync("/api/v1/teams", Ct);
+        Assert.Equal("urn:loopdesk:problem:rate-limited", (await rejected.ProblemAsync(HttpStatusCode.TooManyRequests, Ct)).GetProperty("type").GetString());
+
+        using var other = limited.CreateClient();
+        other.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", app.TokenOf(AgentRole.Supervisor));
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/v1/teams", Ct)).StatusCode);
     }
 
     [Fact]

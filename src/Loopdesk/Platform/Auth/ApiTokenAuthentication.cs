@@ -37,8 +37,8 @@ public sealed class ApiTokenHandler(
                            join a in db.Agents.AsNoTracking() on t.AgentId equals a.Id
                            where t.Hash == hash && t.RevokedAt == null && a.Active
                            select new CachedToken(t.Id, a.Id, a.Name, a.Role, t.ExpiresAt)).SingleOrDefaultAsync(Context.RequestAborted);
-            // unknown tokens are cached too, so a flood of bad tokens does not reach the database
-            cache.Set(CacheKey(hash), found, CacheFor);
+            // only known tokens are cached: random ones must not grow the cache; each bad one costs one indexed read
+            if (found is not null) cache.Set(CacheKey(hash), found, CacheFor);
         }
         if (found is null || (found.ExpiresAt is { } expires && expires <= now)) return AuthenticateResult.Fail("Unknown, expired or revoked token.");
 
