@@ -35,6 +35,8 @@ public sealed class CreateCustomerRequest : IValidatableObject
     public string? PreferredName { get; init; }
     public IReadOnlyList<string>? Emails { get; init; }
     public IReadOnlyList<string>? Phones { get; init; }
+    /// <summary>Handles on other networks, as "network:handle".</summary>
+    public IReadOnlyList<string>? Handles { get; init; }
     [MaxLength(35)]
     public string? Language { get; init; }
     [MaxLength(64)]
@@ -52,7 +54,7 @@ public sealed class CreateCustomerRequest : IValidatableObject
     public string? Notes { get; init; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-        => CustomerValidation.Check(Name, PreferredName, Emails, Phones, TimeZone);
+        => CustomerValidation.Check(Name, PreferredName, Emails, Phones, Handles, TimeZone);
 }
 
 /// <summary>A partial change; emails and phones listed are added (never removed: merge or ask an admin).</summary>
@@ -63,6 +65,7 @@ public sealed class UpdateCustomerRequest : IValidatableObject
     public Optional<string?> PreferredName { get; init; }
     public IReadOnlyList<string>? AddEmails { get; init; }
     public IReadOnlyList<string>? AddPhones { get; init; }
+    public IReadOnlyList<string>? AddHandles { get; init; }
     public Optional<string?> Language { get; init; }
     public Optional<string?> TimeZone { get; init; }
     public Optional<Guid?> OrganizationId { get; init; }
@@ -82,7 +85,9 @@ public sealed class UpdateCustomerRequest : IValidatableObject
         if (PreferredName.Value is { Length: > Customer.NameMaxLength }) yield return new ValidationResult("The preferred name is too long.", ["preferredName"]);
         if (Notes.Value is { Length: > Customer.NotesMaxLength }) yield return new ValidationResult("The notes are too long.", ["notes"]);
         if (Language.Value is { Length: > 35 }) yield return new ValidationResult("The language is too long.", ["language"]);
-        foreach (var r in CustomerValidation.Check(Name, PreferredName.Value, AddEmails, AddPhones, TimeZone.Value)) yield return r;
+        // named as this request names them: addEmails, addPhones, addHandles
+        foreach (var r in CustomerValidation.Check(Name, PreferredName.Value, AddEmails, AddPhones, AddHandles, TimeZone.Value))
+            yield return new ValidationResult(r.ErrorMessage, [.. r.MemberNames.Select(m => m is "emails" or "phones" or "handles" ? "add" + char.ToUpperInvariant(m[0]) + m[1..] : m)]);
     }
 
     public CustomerChange ToChange() => new()
@@ -103,7 +108,8 @@ public sealed class UpdateCustomerRequest : IValidatableObject
 
 internal static class CustomerValidation
 {
-    public static IEnumerable<ValidationResult> Check(string? name, string? preferredName, IReadOnlyList<string>? emails, IReadOnlyList<string>? phones, string? timeZone)
+    public static IEnumerable<ValidationResult> Check(
+        string? name, string? preferredName, IReadOnlyList<string>? emails, IReadOnlyList<string>? phones, IReadOnlyList<string>? handles, string? timeZone)
     {
         if (name is not null && TextRules.FindProblem(name) is { } p) yield return new ValidationResult($"The name {p}.", ["name"]);
         if (preferredName is not null && TextRules.FindProblem(preferredName) is { } pp) yield return new ValidationResult($"The preferred name {pp}.", ["preferredName"]);
@@ -116,6 +122,11 @@ internal static class CustomerValidation
         foreach (var phone in phones ?? [])
         {
             if (PhoneNumber.Normalize(phone, out var problem) is null) yield return new ValidationResult($"The phone '{phone}' {problem}.", ["phones"]);
+        }
+        if (handles is { Count: > 20 }) yield return new ValidationResult("At most 20 handles.", ["handles"]);
+        foreach (var handle in handles ?? [])
+        {
+            if (SocialHandle.Normalize(handle, out var problem) is null) yield return new ValidationResult($"The handle '{handle}' {problem}.", ["handles"]);
         }
         if (timeZone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(timeZone, out _))
             yield return new ValidationResult($"'{timeZone}' is not a known time zone (use an IANA name such as Europe/Berlin).", ["timeZone"]);

@@ -68,6 +68,7 @@ public static class CustomerEndpoints
     {
         if (string.IsNullOrWhiteSpace(q)) return Problems.Validation("q", "Give a name, email, phone or ticket reference.");
         if (q.Length > 320) return Problems.Validation("q", "The query is longer than 320 characters.");
+        if (SearchTerms.Parse(q) is null) return Problems.Validation("q", "The query has no letters or digits in it.");
         var hits = new List<CustomerMatch>();
         var seen = new HashSet<Guid>();
         void Add(string by, string? reference, Customer c)
@@ -78,6 +79,11 @@ public static class CustomerEndpoints
 
         if (q.Contains('@', StringComparison.Ordinal) && EmailAddress.Normalize(q, out _) is { } email && await db.FindByEmailAsync(email, ct) is { } byEmail)
             Add("email", null, byEmail);
+        if (q.Contains(':', StringComparison.Ordinal) && SocialHandle.Normalize(q, out _) is { } handle)
+        {
+            var ownerId = await db.CustomerIdentities.Where(i => i.Kind == IdentityKind.Handle && i.Value == handle).Select(i => (Guid?)i.CustomerId).FirstOrDefaultAsync(ct);
+            if (ownerId is not null && await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == ownerId, ct) is { } byHandle) Add("handle", null, byHandle);
+        }
         if (PhoneNumber.Normalize(q, out _) is { } phone && await db.FindByPhoneAsync(phone, ct) is { } byPhone)
             Add("phone", null, byPhone);
         if (TicketReference.Parse(q) is { } reference)
@@ -116,7 +122,7 @@ public static class CustomerEndpoints
             Expertise = body.Expertise, LifetimeValue = body.LifetimeValue, Referrals = body.Referrals, AccountCount = body.AccountCount,
             Vip = body.Vip, Notes = body.Notes,
         }, now);
-        if (await AddIdentitiesAsync(db, customer, body.Emails, body.Phones, "emails", "phones", now, ct) is { } conflict) return conflict;
+        if (await AddIdentitiesAsync(db, customer, body.Emails, body.Phones, body.Handles, adding: false, now, ct) is { } conflict) return conflict;
         db.Customers.Add(customer);
         try
         {
@@ -141,28 +147,38 @@ public static class CustomerEndpoints
         var now = clock.GetUtcNow();
         var verdict = customer.Update(body.ToChange(), now);
         if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        if (await AddIdentitiesAsync(db, customer, body.AddEmails, body.AddPhones, "addEmails", "addPhones", now, ct) is { } conflict) return conflict;
+        if (await AddIdentitiesAsync(db, customer, body.AddEmails, body.AddPhones, body.AddHandles, adding: true, now, ct) is { } conflict) return conflict;
         await db.SaveChangesAsync(ct);
         http.Response.Headers.ETag = customer.ETag;
         return TypedResults.Ok(customer.ToDto());
     }
 
     private static async Task<ProblemHttpResult?> AddIdentitiesAsync(
-        LoopdeskDb db, Customer customer, IReadOnlyList<string>? emails, IReadOnlyList<string>? phones, string emailField, string phoneField,
-        DateTimeOffset now, CancellationToken ct)
+        LoopdeskDb db, Customer customer, IReadOnlyList<string>? emails, IReadOnlyList<string>? phones, IReadOnlyList<string>? handles,
+        bool adding, DateTimeOffset now, CancellationToken ct)
     {
+        // the request's own field names: "emails" when creating, "addEmails" when updating
+        string Field(string name) => adding ? "add" + char.ToUpperInvariant(name[0]) + name[1..] : name;
+        foreach (var raw in handles ?? [])
+        {
+            var handle = SocialHandle.Normalize(raw, out _)!;
+            var ownerId = await db.CustomerIdentities.Where(i => i.Kind == IdentityKind.Handle && i.Value == handle).Select(i => (Guid?)i.CustomerId).FirstOrDefaultAsync(ct);
+            if (ownerId is not null && ownerId != customer.Id)
+                return Problems.Conflict("customer.identity_taken", $"{handle} belongs to customer {ownerId}; merge the two instead.", Field("handles"));
+            customer.AddIdentity(IdentityKind.Handle, handle, now);
+        }
         foreach (var raw in emails ?? [])
         {
             var email = EmailAddress.Normalize(raw, out _)!;
             if (await db.FindByEmailAsync(email, ct) is { } owner && owner.Id != customer.Id)
-                return Problems.Conflict("customer.identity_taken", $"{email} belongs to customer {owner.Id}; merge the two instead.", emailField);
+                return Problems.Conflict("customer.identity_taken", $"{email} belongs to customer {owner.Id}; merge the two instead.", Field("emails"));
             customer.AddIdentity(IdentityKind.Email, email, now);
         }
         foreach (var raw in phones ?? [])
         {
             var phone = PhoneNumber.Normalize(raw, out _)!;
             if (await db.FindByPhoneAsync(phone, ct) is { } owner && owner.Id != customer.Id)
-                return Problems.Conflict("customer.identity_taken", $"{phone} belongs to customer {owner.Id}; merge the two instead.", phoneField);
+                return Problems.Conflict("customer.identity_taken", $"{phone} belongs to customer {owner.Id}; merge the two instead.", Field("phones"));
             if (!customer.Identities.Any(i => i.Kind == IdentityKind.Phone && PhoneNumber.SameLine(i.Value, phone)))
                 customer.AddIdentity(IdentityKind.Phone, phone, now);
         }

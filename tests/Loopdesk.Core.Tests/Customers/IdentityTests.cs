@@ -53,6 +53,20 @@ public class IdentityTests
     }
 
     [Theory]
+    [InlineData("x:@Anna_K", "x:anna_k")]
+    [InlineData(" Mastodon:@anna@social.example ", "mastodon:anna@social.example")]
+    public void Handles_are_network_and_name_in_lower_case(string written, string expected)
+        => Assert.Equal(expected, SocialHandle.Normalize(written, out _));
+
+    [Theory]
+    [InlineData("anna")]
+    [InlineData(":anna")]
+    [InlineData("x:")]
+    [InlineData("x:anna smith")]
+    [InlineData("x:\u0430nna")]
+    public void Things_that_are_not_handles_are_refused(string written) => Assert.Null(SocialHandle.Normalize(written, out _));
+
+    [Theory]
     [InlineData("Anna\u200BKeller")]
     [InlineData("Anna\u202EKeller")]
     [InlineData("P\u0430ul")]

@@ -59,6 +59,25 @@ public abstract class CustomerApiTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task A_social_handle_belongs_to_one_customer_and_finds_them()
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var handle = "mastodon:@Anna" + Guid.NewGuid().ToString("N")[..8];
+        var customer = await (await client.PostJsonAsync("/api/v1/customers", new { name = "Anna Social", handles = new[] { handle } }, Ct)).ReadAsync<CustomerDto>(Ct);
+        var expected = handle.Replace("@", "", StringComparison.Ordinal).ToLowerInvariant();
+        Assert.Contains(customer.Identities, i => i.Kind == Core.Customers.IdentityKind.Handle && i.Value == expected);
+
+        var hit = Assert.Single(await client.GetJsonAsync<List<CustomerMatch>>($"/api/v1/customers/lookup?q={Uri.EscapeDataString(handle.ToUpperInvariant())}", Ct));
+        Assert.Equal(("handle", customer.Id), (hit.MatchedBy, hit.Customer.Id));
+
+        var other = await (await client.PostJsonAsync("/api/v1/customers", new { name = "Someone" }, Ct)).ReadAsync<CustomerDto>(Ct);
+        var clash = await client.PatchJsonAsync($"/api/v1/customers/{other.Id}", new { addHandles = new[] { handle } }, Ct);
+        Assert.Equal("addHandles", (await clash.ProblemAsync(HttpStatusCode.Conflict, Ct)).Field());
+        var malformed = await client.PatchJsonAsync($"/api/v1/customers/{other.Id}", new { addHandles = new[] { "no network here" } }, Ct);
+        Assert.Equal("addHandles", (await malformed.ProblemAsync(HttpStatusCode.BadRequest, Ct)).Field());
+    }
+
+    [Fact]
     public async Task A_new_ticket_by_phone_finds_the_customer_known_by_email()
     {
         using var client = app.CreateClient(AgentRole.Agent);
