@@ -39,6 +39,7 @@ public sealed class CreateAgentRequest : IValidatableObject
         else if (TextRules.FindProblem(Name) is { } p) yield return new ValidationResult($"The name {p}.", ["name"]);
         if (Core.Customers.EmailAddress.Normalize(Email, out var problem) is null) yield return new ValidationResult($"The email {problem}.", ["email"]);
         if (Skills is { Count: > 50 }) yield return new ValidationResult("At most 50 skills.", ["skills"]);
+        if (Skills?.Any(skill => skill is null) == true) yield return new ValidationResult("A skill is null.", ["skills"]);
     }
 }
 
@@ -59,6 +60,7 @@ public sealed class UpdateAgentRequest : IValidatableObject
         if (Name is not null && (string.IsNullOrWhiteSpace(Name) || TextRules.FindProblem(Name) is not null))
             yield return new ValidationResult("The name is empty or holds invisible or look-alike characters.", ["name"]);
         if (Skills is { Count: > 50 }) yield return new ValidationResult("At most 50 skills.", ["skills"]);
+        if (Skills?.Any(skill => skill is null) == true) yield return new ValidationResult("A skill is null.", ["skills"]);
     }
 }
 

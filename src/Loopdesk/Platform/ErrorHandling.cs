@@ -38,7 +38,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         {
             413 => (413, "too-large", "The request is too large.", bad.Message, null),
             415 => (415, "unsupported-media-type", "Unsupported content type.", "Send the body as application/json.", "Content-Type"),
-            _ when json is not null => (400, "malformed", "The request body could not be read.", JsonMessage(json), JsonField(json.Path)),
+            _ when json is not null => (400, "malformed", "The request body could not be read.", JsonMessage(json), MissingField(json) ?? JsonField(json.Path)),
             _ => (bad.StatusCode, "bad-request", "The request could not be read.", bad.Message, null),
         };
     }
@@ -47,12 +47,24 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     {
         // System.Text.Json messages name .NET types; say it in the API's words
         var message = json.Message;
+        if (MissingField(json) is { } missing) return $"'{missing}' is required.";
         if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return $"Unknown field '{JsonField(json.Path)}'.";
         if (json.Path is { Length: > 1 }) return $"The value of '{JsonField(json.Path)}' is not valid (wrong type, or not one of the allowed values).";
         return "The body is not valid JSON.";
     }
 
     private static string? JsonField(string? path) => path is null or "$" ? null : path.TrimStart('$', '.');
+
+    /// <summary>The first required member a body left out: System.Text.Json names it only in its message ("… missing required properties including: 'subject', 'body'.").</summary>
+    private static string? MissingField(JsonException json)
+    {
+        const string marker = "missing required properties including: '";
+        var start = json.Message.IndexOf(marker, StringComparison.Ordinal);
+        var end = start < 0 ? -1 : json.Message.IndexOf('\'', start + marker.Length);
+        if (end < 0) return null;
+        var name = json.Message[(start + marker.Length)..end];
+        return JsonField(json.Path) is { } parent ? parent + "." + name : name;
+    }
 }
 
 /// <summary>Answers 413 before reading a body whose declared length is over the limit, and caps the rest on Kestrel.</summary>

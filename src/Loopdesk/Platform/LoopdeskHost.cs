@@ -168,6 +168,7 @@ public static class LoopdeskHost
         }
         if (problem.Status == 401) problem.Detail ??= "Sign in, or send Authorization: Bearer <token>.";
         if (problem.Status == 415) problem.Detail ??= "Send the body as application/json.";
+        if (problem.Status == 415) problem.Extensions.TryAdd("field", "Content-Type");
         if (problem.Status == 403) problem.Detail ??= "Your role does not allow this.";
         problem.Extensions.Remove("traceId");
     }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Loopdesk.Core.Common;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
@@ -28,6 +30,16 @@ internal static class OpenApiSetup
             };
             document.Security ??= [];
             document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] });
+            return Task.CompletedTask;
+        });
+        // the schema exporter cannot see the names through Json's SingleEnumNameConverterFactory: list them (null too when nullable)
+        o.AddSchemaTransformer((schema, context, _) =>
+        {
+            var type = context.JsonTypeInfo.Type;
+            var enumType = Nullable.GetUnderlyingType(type) ?? type;
+            if (!enumType.IsEnum || schema.Enum is { Count: > 0 }) return Task.CompletedTask;
+            schema.Enum = [.. Enum.GetNames(enumType).Select(n => (JsonNode)JsonValue.Create(JsonNamingPolicy.KebabCaseLower.ConvertName(n)))];
+            if (enumType != type) schema.Enum.Add(null!);
             return Task.CompletedTask;
         });
         // Optional<T> is a JSON value of T that may be absent: describe it as T

@@ -41,7 +41,7 @@ public sealed class SearchTerms
         var current = new StringBuilder();
         void Flush()
         {
-            if (current.Length > 0 && words.Count < MaxWords)
+            if (current.Length > 0 && words.Count < MaxWords && current.ToString().EnumerateRunes().Any(Rune.IsLetterOrDigit))
             {
                 var w = current.ToString().Normalize(NormalizationForm.FormC).ToLowerInvariant();
                 if (w.Length > MaxWordLength) w = w[..MaxWordLength];

@@ -1,0 +1,534 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Loopdesk.Agents;
+using Loopdesk.Core.Agents;
+using Loopdesk.Customers;
+using Loopdesk.Organizations;
+using Loopdesk.Teams;
+using Loopdesk.Tests.Infrastructure;
+using Loopdesk.Tickets;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Loopdesk.Tests.Security;
+
+/// <summary>Who calls: nobody, a dead or made-up token, or a live token of one of the four roles.</summary>
+public enum Caller { NoToken, RevokedToken, UnknownToken, Collaborator, Agent, Supervisor, Admin }
+
+public abstract class AuthorizationTests(LoopdeskApp app)
+{
+    private const string AdminEmail = "admin@loopdesk.test";
+    private const string AdminPassword = "admin-password-1";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>What every request of the matrix needs; made once per database.</summary>
+    private sealed record World(string Reference, Guid CustomerId, Guid OrganizationId, Guid TeamId, Guid TargetAgentId, string RevokedToken);
+
+    /// <summary>One request: who sends it (the caller's agent id, for routes about "your own"), against the world.</summary>
+    private sealed record Scene(World World, HttpClient Admin, Guid Self);
+
+    /// <summary>
+    /// A route, the least role its policy lets in (null: anyone, signed in or not), and what a caller that is let in gets.
+    /// </summary>
+    private sealed record Route(string Key, AgentRole? Minimum, HttpStatusCode Allowed, Func<Scene, Task<HttpRequestMessage>> Build);
+
+    private static readonly ConditionalWeakTable<LoopdeskApp, Task<World>> Worlds = new();
+
+    private static readonly Route[] Routes =
+    [
+        new("POST /api/v1/auth/login", null, HttpStatusCode.OK,
+            _ => Send(HttpMethod.Post, "/api/v1/auth/login", new { email = AdminEmail, password = AdminPassword })),
+        new("POST /api/v1/auth/logout", AgentRole.Collaborator, HttpStatusCode.NoContent, _ => Send(HttpMethod.Post, "/api/v1/auth/logout")),
+        new("GET /api/v1/me", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/me")),
+
+        new("POST /api/v1/tickets", AgentRole.Collaborator, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/tickets", new
+        {
+            subject = "Printer on fire",
+            body = "Smoke from the tray.",
+            customer = new { email = $"matrix{Guid.NewGuid():N}@example.com" },
+        })),
+        new("GET /api/v1/tickets", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/tickets")),
+        new("GET /api/v1/tickets/{reference}", AgentRole.Collaborator, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}")),
+        new("PATCH /api/v1/tickets/{reference}", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/tickets/{s.World.Reference}", new { tags = new[] { "matrix" } })),
+        new("GET /api/v1/tickets/{reference}/events", AgentRole.Collaborator, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/events")),
+        new("GET /api/v1/tickets/{reference}/messages", AgentRole.Collaborator, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/messages")),
+        new("POST /api/v1/tickets/{reference}/messages", AgentRole.Collaborator, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/messages", new { body = "Checked the logs.", @internal = true })),
+        new("POST /api/v1/tickets/{reference}/contacts", AgentRole.Agent, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/contacts", new { channel = "phone", summary = "Called back" })),
+
+        new("GET /api/v1/customers", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/customers")),
+        new("GET /api/v1/customers/lookup", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/customers/lookup?q=Matrix")),
+        new("GET /api/v1/customers/{id:guid}", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/customers/{s.World.CustomerId}")),
+        new("POST /api/v1/customers", AgentRole.Agent, HttpStatusCode.Created,
+            _ => Send(HttpMethod.Post, "/api/v1/customers", new { name = "New Person", emails = new[] { $"new{Guid.NewGuid():N}@example.com" } })),
+        new("PATCH /api/v1/customers/{id:guid}", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/customers/{s.World.CustomerId}", new { notes = "Prefers phone." })),
+        new("GET /api/v1/customers/{id:guid}/timeline", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/customers/{s.World.CustomerId}/timeline")),
+        new("POST /api/v1/customers/{id:guid}/merge", AgentRole.Agent, HttpStatusCode.OK, async s =>
+        {
+            var source = await CreateCustomerAsync(s.Admin, "Duplicate Person");
+            return await Send(HttpMethod.Post, $"/api/v1/customers/{s.World.CustomerId}/merge", new { sourceId = source });
+        }),
+
+        new("GET /api/v1/organizations", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/organizations")),
+        new("GET /api/v1/organizations/{id:guid}", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/organizations/{s.World.OrganizationId}")),
+        new("POST /api/v1/organizations", AgentRole.Agent, HttpStatusCode.Created,
+            _ => Send(HttpMethod.Post, "/api/v1/organizations", new { name = $"Org {Guid.NewGuid():N}" })),
+        new("PATCH /api/v1/organizations/{id:guid}", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/organizations/{s.World.OrganizationId}", new { name = $"Org {Guid.NewGuid():N}" })),
+
+        new("GET /api/v1/teams", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/teams")),
+        new("GET /api/v1/teams/{id:guid}", AgentRole.Collaborator, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/teams/{s.World.TeamId}")),
+        new("POST /api/v1/teams", AgentRole.Admin, HttpStatusCode.Created,
+            _ => Send(HttpMethod.Post, "/api/v1/teams", new { name = $"Team {Guid.NewGuid():N}" })),
+        new("PATCH /api/v1/teams/{id:guid}", AgentRole.Admin, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/teams/{s.World.TeamId}", new { description = "Second line" })),
+
+        new("GET /api/v1/agents", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/agents")),
+        new("GET /api/v1/agents/{id:guid}", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/agents/{s.World.TargetAgentId}")),
+        new("POST /api/v1/agents", AgentRole.Admin, HttpStatusCode.Created,
+            _ => Send(HttpMethod.Post, "/api/v1/agents", new { name = "New Hire", email = $"hire{Guid.NewGuid():N}@loopdesk.test", role = "agent" })),
+        new("PATCH /api/v1/agents/{id:guid}", AgentRole.Admin, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/agents/{s.World.TargetAgentId}", new { skills = new[] { "billing" } })),
+
+        new("GET /api/v1/agents/{id:guid}/tokens", AgentRole.Collaborator, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/agents/{s.Self}/tokens")),
+        new("POST /api/v1/agents/{id:guid}/tokens", AgentRole.Collaborator, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, $"/api/v1/agents/{s.Self}/tokens", new { name = "laptop" })),
+        new("DELETE /api/v1/tokens/{id:guid}", AgentRole.Collaborator, HttpStatusCode.NoContent, async s =>
+        {
+            var token = await CreateTokenAsync(s.Admin, s.Self);
+            return await Send(HttpMethod.Delete, $"/api/v1/tokens/{token.Id}");
+        }),
+
+        new("GET /api/v1/search", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/search?q=printer")),
+    ];
+
+    public static TheoryData<string, Caller> Matrix()
+    {
+        var data = new TheoryData<string, Caller>();
+        foreach (var route in Routes)
+        {
+            foreach (var caller in Enum.GetValues<Caller>()) data.Add(route.Key, caller);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void The_matrix_covers_every_route_under_api_v1()
+    {
+        var mapped = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1/", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => $"{m} {e.RoutePattern.RawText!.TrimEnd('/')}"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.Equal(mapped, Routes.Select(r => r.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Matrix))]
+    public async Task Every_route_answers_each_caller_as_its_policy_says(string key, Caller caller)
+    {
+        var route = Routes.Single(r => r.Key == key);
+        var world = await WorldAsync();
+        using var admin = app.CreateClient(AgentRole.Admin);
+        using var client = ClientFor(caller, world);
+        var self = caller >= Caller.Collaborator ? app.AgentId(RoleOf(caller)) : app.AgentId(AgentRole.Agent);
+        using var request = await route.Build(new Scene(world, admin, self));
+
+        using var response = await client.SendAsync(request, Ct);
+
+        var expected = Expected(route, caller);
+        if (expected is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            await response.ProblemAsync(expected, Ct);
+        }
+        else
+        {
+            var text = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(expected == response.StatusCode, $"{key} as {caller}: expected {(int)expected}, got {(int)response.StatusCode}: {text}");
+        }
+    }
+
+    [Theory]
+    [InlineData(AgentRole.Collaborator)]
+    [InlineData(AgentRole.Agent)]
+    [InlineData(AgentRole.Supervisor)]
+    public async Task A_token_below_admin_on_admin_endpoints_is_403_and_changes_nothing(AgentRole role)
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        using var caller = app.CreateClient(role);
+        var team = await (await admin.PostJsonAsync("/api/v1/teams", new { name = $"Escalations {Guid.NewGuid():N}", description = "As made" }, Ct)).ReadAsync<TeamDto>(Ct);
+        var selfBefore = await admin.GetJsonAsync<AgentDto>($"/api/v1/agents/{app.AgentId(role)}", Ct);
+        var collaboratorBefore = await admin.GetJsonAsync<AgentDto>($"/api/v1/agents/{app.AgentId(AgentRole.Collaborator)}", Ct);
+        var teamCount = (await admin.GetJsonAsync<List<TeamDto>>("/api/v1/teams", Ct)).Count;
+        var agentCount = (await admin.GetJsonAsync<List<AgentDto>>("/api/v1/agents", Ct)).Count;
+        var email = $"sneaky{Guid.NewGuid():N}@loopdesk.test";
+
+        await (await caller.PostJsonAsync("/api/v1/agents", new { name = "Sneaky Admin", email, role = "admin" }, Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        await (await caller.PatchJsonAsync($"/api/v1/agents/{app.AgentId(role)}", new { role = "admin" }, Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        await (await caller.PatchJsonAsync($"/api/v1/agents/{app.AgentId(AgentRole.Collaborator)}", new { active = false, role = "admin" }, Ct))
+            .ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        await (await caller.PostJsonAsync("/api/v1/teams", new { name = $"Shadow {Guid.NewGuid():N}" }, Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        await (await caller.PatchJsonAsync($"/api/v1/teams/{team.Id}", new { name = "Renamed", description = "Changed" }, Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+
+        var agents = await admin.GetJsonAsync<List<AgentDto>>("/api/v1/agents", Ct);
+        Assert.Equal(agentCount, agents.Count);
+        Assert.DoesNotContain(agents, a => a.Email == email);
+        Assert.Equal(Snapshot(selfBefore), Snapshot(await admin.GetJsonAsync<AgentDto>($"/api/v1/agents/{app.AgentId(role)}", Ct)));
+        Assert.Equal(Snapshot(collaboratorBefore), Snapshot(await admin.GetJsonAsync<AgentDto>($"/api/v1/agents/{app.AgentId(AgentRole.Collaborator)}", Ct)));
+        Assert.Equal(teamCount, (await admin.GetJsonAsync<List<TeamDto>>("/api/v1/teams", Ct)).Count);
+        var teamAfter = await admin.GetJsonAsync<TeamDto>($"/api/v1/teams/{team.Id}", Ct);
+        Assert.Equal((team.Name, team.Description, team.Version), (teamAfter.Name, teamAfter.Description, teamAfter.Version));
+        // and the token still has the role it had
+        var me = await caller.GetJsonAsync<AgentDto>("/api/v1/me", Ct);
+        Assert.Equal(role, me.Role);
+    }
+
+    [Fact]
+    public async Task A_collaborator_sees_only_tickets_shared_with_them_until_an_agent_shares_one()
+    {
+        using var agent = app.CreateClient(AgentRole.Agent);
+        using var collaborator = app.CreateClient(AgentRole.Collaborator);
+        var word = "Zephyr" + Guid.NewGuid().ToString("N")[..8];
+        var hidden = await agent.CreateTicketAsync($"{word} billing dispute", Ct);
+        var own = await (await collaborator.PostJsonAsync("/api/v1/tickets", new
+        {
+            subject = $"{word} laptop request",
+            body = "My laptop needs a new battery.",
+            customer = new { email = $"coworker{Guid.NewGuid():N}@example.com" },
+        }, Ct)).ReadAsync<TicketDto>(Ct);
+
+        await (await collaborator.GetAsync($"/api/v1/tickets/{hidden.Reference}", Ct)).ProblemAsync(HttpStatusCode.NotFound, Ct);
+        await (await collaborator.GetAsync($"/api/v1/tickets/{hidden.Reference}/events", Ct)).ProblemAsync(HttpStatusCode.NotFound, Ct);
+        await (await collaborator.GetAsync($"/api/v1/tickets/{hidden.Reference}/messages", Ct)).ProblemAsync(HttpStatusCode.NotFound, Ct);
+        await (await collaborator.PostJsonAsync($"/api/v1/tickets/{hidden.Reference}/messages", new { body = "Peeking", @internal = true }, Ct))
+            .ProblemAsync(HttpStatusCode.NotFound, Ct);
+        var listed = await AllTicketReferencesAsync(collaborator);
+        Assert.DoesNotContain(hidden.Reference, listed);
+        Assert.Contains(own.Reference, listed);
+        var searched = await collaborator.GetJsonAsync<TicketPage>($"/api/v1/tickets?q={word}", Ct);
+        Assert.Equal([own.Reference], searched.Items.Select(t => t.Reference));
+        Assert.Single(await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{hidden.Reference}/messages", Ct));
+
+        var shared = await agent.PatchJsonAsync($"/api/v1/tickets/{hidden.Reference}", new { shareWith = app.AgentId(AgentRole.Collaborator) }, Ct);
+        Assert.Equal(HttpStatusCode.OK, shared.StatusCode);
+
+        var seen = await collaborator.GetJsonAsync<TicketDto>($"/api/v1/tickets/{hidden.Reference}", Ct);
+        Assert.Equal(hidden.Id, seen.Id);
+        Assert.Contains(hidden.Reference, await AllTicketReferencesAsync(collaborator));
+        var events = await collaborator.GetJsonAsync<List<TicketEventDto>>($"/api/v1/tickets/{hidden.Reference}/events", Ct);
+        Assert.Contains(events, e => e.Type == "ticket.shared");
+        var afterShare = await collaborator.GetJsonAsync<TicketPage>($"/api/v1/tickets?q={word}", Ct);
+        Assert.Equal(new[] { hidden.Reference, own.Reference }.Order(StringComparer.Ordinal), afterShare.Items.Select(t => t.Reference).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_collaborator_may_add_internal_notes_but_not_replies()
+    {
+        using var agent = app.CreateClient(AgentRole.Agent);
+        using var collaborator = app.CreateClient(AgentRole.Collaborator);
+        var ticket = await agent.CreateTicketAsync("Warehouse count is off", Ct);
+        (await agent.PatchJsonAsync($"/api/v1/tickets/{ticket.Reference}", new { shareWith = app.AgentId(AgentRole.Collaborator) }, Ct)).EnsureSuccessStatusCode();
+        var before = await agent.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct);
+
+        var reply = await collaborator.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = "Dear customer, all fixed." }, Ct);
+        var problem = await reply.ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        Assert.Equal("internal", problem.Field());
+        var inbound = await collaborator.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = "The customer said so.", direction = "inbound" }, Ct);
+        await inbound.ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        var explicitReply = await collaborator.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = "Public words", @internal = false }, Ct);
+        await explicitReply.ProblemAsync(HttpStatusCode.Forbidden, Ct);
+
+        var afterRefusals = await agent.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct);
+        Assert.Equal(before.Version, afterRefusals.Version);
+        Assert.Equal(before.Status, afterRefusals.Status);
+        Assert.Single(await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct));
+
+        var note = await collaborator.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = "Shelf B was not counted.", @internal = true }, Ct);
+        Assert.Equal(HttpStatusCode.Created, note.StatusCode);
+        var messages = await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct);
+        Assert.Equal(2, messages.Count);
+        Assert.True(messages[1].Internal);
+        Assert.Equal(app.AgentId(AgentRole.Collaborator), messages[1].AuthorId);
+    }
+
+    [Theory]
+    [InlineData(AgentRole.Collaborator)]
+    [InlineData(AgentRole.Agent)]
+    [InlineData(AgentRole.Supervisor)]
+    public async Task A_non_admin_cannot_list_create_or_revoke_someone_elses_tokens(AgentRole role)
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        using var caller = app.CreateClient(role);
+        var (victimId, victimToken) = await CreateStaffWithTokenAsync(admin, "agent");
+        var tokensBefore = await admin.GetJsonAsync<List<TokenDto>>($"/api/v1/agents/{victimId}/tokens", Ct);
+
+        await (await caller.GetAsync($"/api/v1/agents/{victimId}/tokens", Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        await (await caller.PostJsonAsync($"/api/v1/agents/{victimId}/tokens", new { name = "backdoor" }, Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        await (await caller.GetAsync($"/api/v1/agents/{app.AgentId(AgentRole.Admin)}/tokens", Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        await (await caller.PostJsonAsync($"/api/v1/agents/{app.AgentId(AgentRole.Admin)}/tokens", new { name = "backdoor" }, Ct))
+            .ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        // someone else's token is answered as if it did not exist, so token ids cannot be probed
+        await (await caller.DeleteAsync($"/api/v1/tokens/{victimToken.Id}", Ct)).ProblemAsync(HttpStatusCode.NotFound, Ct);
+
+        var tokensAfter = await admin.GetJsonAsync<List<TokenDto>>($"/api/v1/agents/{victimId}/tokens", Ct);
+        Assert.Equal(tokensBefore, tokensAfter);
+        Assert.All(tokensAfter, t => Assert.Null(t.RevokedAt));
+        using var victim = app.ClientWithToken(victimToken.Token);
+        Assert.Equal(victimId, (await victim.GetJsonAsync<AgentDto>("/api/v1/me", Ct)).Id);
+    }
+
+    [Fact]
+    public async Task An_admin_manages_anyones_tokens_and_a_revoked_one_is_401_at_once()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var (agentId, first) = await CreateStaffWithTokenAsync(admin, "agent");
+        using var agent = app.ClientWithToken(first.Token);
+        Assert.Equal(agentId, (await agent.GetJsonAsync<AgentDto>("/api/v1/me", Ct)).Id);
+
+        var second = await CreateTokenAsync(admin, agentId);
+        var tokens = await admin.GetJsonAsync<List<TokenDto>>($"/api/v1/agents/{agentId}/tokens", Ct);
+        Assert.Equal([first.Id, second.Id], tokens.Select(t => t.Id));
+        Assert.All(tokens, t => Assert.DoesNotContain(t.Hint, new[] { first.Token, second.Token }));
+
+        var revoked = await admin.DeleteAsync($"/api/v1/tokens/{first.Id}", Ct);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+
+        // the token was used (and cached) a moment ago; revoking must still take effect on the next request
+        await (await agent.GetAsync("/api/v1/me", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        await (await agent.GetAsync("/api/v1/tickets", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        using var other = app.ClientWithToken(second.Token);
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/v1/me", Ct)).StatusCode);
+        var after = await admin.GetJsonAsync<List<TokenDto>>($"/api/v1/agents/{agentId}/tokens", Ct);
+        Assert.NotNull(after.Single(t => t.Id == first.Id).RevokedAt);
+        Assert.Null(after.Single(t => t.Id == second.Id).RevokedAt);
+    }
+
+    [Fact]
+    public async Task Staff_revoke_their_own_token()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var (_, token) = await CreateStaffWithTokenAsync(admin, "collaborator");
+        using var self = app.ClientWithToken(token.Token);
+        Assert.Equal(HttpStatusCode.OK, (await self.GetAsync("/api/v1/me", Ct)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await self.DeleteAsync($"/api/v1/tokens/{token.Id}", Ct)).StatusCode);
+
+        await (await self.GetAsync("/api/v1/me", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+    }
+
+    [Fact]
+    public async Task An_expired_token_is_401()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var (agentId, _) = await CreateStaffWithTokenAsync(admin, "agent");
+        var expiresAt = app.Clock.GetUtcNow().AddHours(1);
+        var created = await admin.PostJsonAsync($"/api/v1/agents/{agentId}/tokens", new { name = "short-lived", expiresAt }, Ct);
+        var token = await created.ReadAsync<CreatedTokenDto>(Ct);
+        Assert.Equal(expiresAt, token.ExpiresAt);
+        using var client = app.ClientWithToken(token.Token);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/me", Ct)).StatusCode);
+
+        app.Clock.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/tickets", Ct)).StatusCode);
+        app.Clock.Advance(TimeSpan.FromMinutes(2));
+
+        await (await client.GetAsync("/api/v1/me", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        await (await client.GetAsync("/api/v1/tickets", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+    }
+
+    [Fact]
+    public async Task A_token_cannot_be_made_already_expired()
+    {
+        using var agent = app.CreateClient(AgentRole.Agent);
+        var before = await agent.GetJsonAsync<List<TokenDto>>($"/api/v1/agents/{app.AgentId(AgentRole.Agent)}/tokens", Ct);
+
+        var response = await agent.PostJsonAsync($"/api/v1/agents/{app.AgentId(AgentRole.Agent)}/tokens",
+            new { name = "stale", expiresAt = app.Clock.GetUtcNow().AddMinutes(-1) }, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal("expiresAt", problem.Field());
+        Assert.Equal(before, await agent.GetJsonAsync<List<TokenDto>>($"/api/v1/agents/{app.AgentId(AgentRole.Agent)}/tokens", Ct));
+    }
+
+    [Fact]
+    public async Task Deactivating_an_agent_makes_their_token_401_at_once()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var (agentId, token) = await CreateStaffWithTokenAsync(admin, "agent");
+        using var client = app.ClientWithToken(token.Token);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/me", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/customers", Ct)).StatusCode);
+
+        var deactivated = await admin.PatchJsonAsync($"/api/v1/agents/{agentId}", new { active = false }, Ct);
+        Assert.False((await deactivated.ReadAsync<AgentDto>(Ct)).Active);
+
+        await (await client.GetAsync("/api/v1/me", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        await (await client.GetAsync("/api/v1/customers", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        await (await client.PostJsonAsync($"/api/v1/agents/{agentId}/tokens", new { name = "again" }, Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+
+        (await admin.PatchJsonAsync($"/api/v1/agents/{agentId}", new { active = true }, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/me", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Demoting_an_agent_takes_effect_on_their_next_request()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var (agentId, token) = await CreateStaffWithTokenAsync(admin, "agent");
+        using var client = app.ClientWithToken(token.Token);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/customers", Ct)).StatusCode);
+
+        (await admin.PatchJsonAsync($"/api/v1/agents/{agentId}", new { role = "collaborator" }, Ct)).EnsureSuccessStatusCode();
+
+        await (await client.GetAsync("/api/v1/customers", Ct)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        Assert.Equal(AgentRole.Collaborator, (await client.GetJsonAsync<AgentDto>("/api/v1/me", Ct)).Role);
+    }
+
+    [Fact]
+    public async Task Password_login_sets_a_session_cookie_that_works_on_me()
+    {
+        using var client = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
+        await (await client.GetAsync("/api/v1/me", Ct)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+
+        var login = await client.PostJsonAsync("/api/v1/auth/login", new { email = "Admin@Loopdesk.test ", password = AdminPassword }, Ct);
+
+        var signedIn = await login.ReadAsync<AgentDto>(Ct);
+        Assert.Equal(app.AgentId(AgentRole.Admin), signedIn.Id);
+        var cookie = SessionCookie(login);
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        // the session cookie is sent back by value: the test clock is not the client's, so its expiry date is not the point here
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/me");
+        request.Headers.Add("Cookie", cookie.Split(';')[0]);
+        using var me = await client.SendAsync(request, Ct);
+        var dto = await me.ReadAsync<AgentDto>(Ct);
+        Assert.Equal(app.AgentId(AgentRole.Admin), dto.Id);
+        Assert.Equal(AgentRole.Admin, dto.Role);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_or_an_inactive_agent_gets_401_and_no_cookie()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var email = $"pw{Guid.NewGuid():N}@loopdesk.test";
+        var created = await admin.PostJsonAsync("/api/v1/agents", new { name = "Pat Word", email, role = "agent", password = "correct-horse-1" }, Ct);
+        var agent = await created.ReadAsync<AgentDto>(Ct);
+        using var client = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
+
+        var wrong = await client.PostJsonAsync("/api/v1/auth/login", new { email, password = "wrong-horse-1" }, Ct);
+        await wrong.ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        Assert.False(wrong.Headers.Contains("Set-Cookie"));
+        var unknown = await client.PostJsonAsync("/api/v1/auth/login", new { email = $"nobody{Guid.NewGuid():N}@loopdesk.test", password = "correct-horse-1" }, Ct);
+        await unknown.ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+
+        var right = await client.PostJsonAsync("/api/v1/auth/login", new { email, password = "correct-horse-1" }, Ct);
+        Assert.Equal(agent.Id, (await right.ReadAsync<AgentDto>(Ct)).Id);
+
+        (await admin.PatchJsonAsync($"/api/v1/agents/{agent.Id}", new { active = false }, Ct)).EnsureSuccessStatusCode();
+        var inactive = await client.PostJsonAsync("/api/v1/auth/login", new { email, password = "correct-horse-1" }, Ct);
+        await inactive.ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        Assert.False(inactive.Headers.Contains("Set-Cookie"));
+    }
+
+    private static HttpStatusCode Expected(Route route, Caller caller)
+    {
+        if (route.Minimum is not { } minimum) return route.Allowed;
+        if (caller < Caller.Collaborator) return HttpStatusCode.Unauthorized;
+        return RoleOf(caller) >= minimum ? route.Allowed : HttpStatusCode.Forbidden;
+    }
+
+    private static AgentRole RoleOf(Caller caller) => caller switch
+    {
+        Caller.Collaborator => AgentRole.Collaborator,
+        Caller.Agent => AgentRole.Agent,
+        Caller.Supervisor => AgentRole.Supervisor,
+        Caller.Admin => AgentRole.Admin,
+        _ => throw new ArgumentOutOfRangeException(nameof(caller)),
+    };
+
+    private HttpClient ClientFor(Caller caller, World world) => caller switch
+    {
+        Caller.NoToken => app.ClientWithToken(null),
+        Caller.RevokedToken => app.ClientWithToken(world.RevokedToken),
+        Caller.UnknownToken => app.ClientWithToken("ldk_" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N")),
+        _ => app.CreateClient(RoleOf(caller)),
+    };
+
+    private Task<World> WorldAsync() => Worlds.GetValue(app, CreateWorldAsync);
+
+    private static async Task<World> CreateWorldAsync(LoopdeskApp app)
+    {
+        var ct = CancellationToken.None;
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var ticket = await admin.CreateTicketAsync("Matrix ticket", ct);
+        (await admin.PatchJsonAsync($"/api/v1/tickets/{ticket.Reference}", new { shareWith = app.AgentId(AgentRole.Collaborator) }, ct)).EnsureSuccessStatusCode();
+        var customerId = await CreateCustomerAsync(admin, "Matrix Person");
+        var organization = await (await admin.PostJsonAsync("/api/v1/organizations", new { name = $"Matrix Org {Guid.NewGuid():N}" }, ct)).ReadAsync<OrganizationDto>(ct);
+        var team = await (await admin.PostJsonAsync("/api/v1/teams", new { name = $"Matrix Team {Guid.NewGuid():N}" }, ct)).ReadAsync<TeamDto>(ct);
+        var target = await (await admin.PostJsonAsync("/api/v1/agents",
+            new { name = "Matrix Target", email = $"target{Guid.NewGuid():N}@loopdesk.test", role = "agent" }, ct)).ReadAsync<AgentDto>(ct);
+        var revoked = await CreateTokenAsync(admin, app.AgentId(AgentRole.Agent));
+        (await admin.DeleteAsync($"/api/v1/tokens/{revoked.Id}", ct)).EnsureSuccessStatusCode();
+        return new World(ticket.Reference, customerId, organization.Id, team.Id, target.Id, revoked.Token);
+    }
+
+    private static async Task<Guid> CreateCustomerAsync(HttpClient admin, string name)
+    {
+        var response = await admin.PostJsonAsync("/api/v1/customers", new { name, emails = new[] { $"person{Guid.NewGuid():N}@example.com" } }, CancellationToken.None);
+        return (await response.ReadAsync<CustomerDto>(CancellationToken.None)).Id;
+    }
+
+    private static async Task<CreatedTokenDto> CreateTokenAsync(HttpClient admin, Guid agentId)
+    {
+        var response = await admin.PostJsonAsync($"/api/v1/agents/{agentId}/tokens", new { name = "matrix" }, CancellationToken.None);
+        return await response.ReadAsync<CreatedTokenDto>(CancellationToken.None);
+    }
+
+    private static async Task<(Guid Id, CreatedTokenDto Token)> CreateStaffWithTokenAsync(HttpClient admin, string role)
+    {
+        var created = await admin.PostJsonAsync("/api/v1/agents", new { name = "Staff Member", email = $"staff{Guid.NewGuid():N}@loopdesk.test", role }, Ct);
+        var agent = await created.ReadAsync<AgentDto>(Ct);
+        return (agent.Id, await CreateTokenAsync(admin, agent.Id));
+    }
+
+    private static async Task<List<string>> AllTicketReferencesAsync(HttpClient client)
+    {
+        var references = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var page = await client.GetJsonAsync<TicketPage>($"/api/v1/tickets?limit=100{(cursor is null ? "" : "&cursor=" + cursor)}", Ct);
+            references.AddRange(page.Items.Select(t => t.Reference));
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        return references;
+    }
+
+    private static string Snapshot(AgentDto agent) => JsonSerializer.Serialize(agent, LoopdeskApp.JsonOptions);
+
+    private static string SessionCookie(HttpResponseMessage response)
+    {
+        Assert.True(response.Headers.TryGetValues("Set-Cookie", out var cookies), "no Set-Cookie header");
+        return Assert.Single(cookies, c => c.StartsWith("loopdesk=", StringComparison.Ordinal));
+    }
+
+    private static Task<HttpRequestMessage> Send(HttpMethod method, string url, object? body = null)
+        => Task.FromResult(new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body, options: LoopdeskApp.JsonOptions) });
+}
+
+public sealed class AuthorizationOnSqlite(SqliteApp app) : AuthorizationTests(app), IClassFixture<SqliteApp>;
+
+public sealed class AuthorizationOnPostgres(PostgresApp app) : AuthorizationTests(app), IClassFixture<PostgresApp>;
