@@ -119,7 +119,7 @@ public static class AgentEndpoints
     }
 
     private static async Task<Results<Ok<AgentDto>, ProblemHttpResult>> UpdateAsync(
-        Guid id, UpdateAgentRequest body, ClaimsPrincipal user, LoopdeskDb db, TokenCache tokenCache, CancellationToken ct)
+        Guid id, UpdateAgentRequest body, ClaimsPrincipal user, LoopdeskDb db, StaffCache staffCache, CancellationToken ct)
     {
         var agent = await db.Agents.FirstOrDefaultAsync(a => a.Id == id, ct);
         if (agent is null) return Problems.NotFound("agent");
@@ -131,8 +131,9 @@ public static class AgentEndpoints
             Name = body.Name, Role = body.Role, Tier = body.Tier, Skills = body.Skills, TeamIds = body.TeamIds, Active = body.Active, ChatCapacity = body.ChatCapacity,
         });
         await db.SaveChangesAsync(ct);
-        // a role or activity change must reach requests made with the agent's tokens now, not when the cache expires
-        foreach (var hash in await db.ApiTokens.Where(t => t.AgentId == id).Select(t => t.Hash).ToListAsync(ct)) tokenCache.Forget(hash);
+        // a role or activity change must reach the agent's next request, by token or by cookie, not when the cache expires
+        foreach (var hash in await db.ApiTokens.Where(t => t.AgentId == id).Select(t => t.Hash).ToListAsync(ct)) staffCache.Forget(hash);
+        staffCache.ForgetAgent(id);
         return TypedResults.Ok(ToDto(agent));
     }
 
@@ -155,13 +156,13 @@ public static class AgentEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(
-        Guid id, ClaimsPrincipal user, LoopdeskDb db, TokenCache tokenCache, TimeProvider clock, CancellationToken ct)
+        Guid id, ClaimsPrincipal user, LoopdeskDb db, StaffCache staffCache, TimeProvider clock, CancellationToken ct)
     {
         var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id, ct);
         if (token is null || (token.AgentId != user.AgentId() && !user.IsAtLeast(AgentRole.Admin))) return Problems.NotFound("token");
         token.Revoke(clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
-        tokenCache.Forget(token.Hash);
+        staffCache.Forget(token.Hash);
         return TypedResults.NoContent();
     }
 

@@ -45,7 +45,7 @@ public static class LoopdeskHost
         services.AddLoopdeskDatabase(builder.Configuration);
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AdminBootstrap>();
-        services.AddSingleton<TokenCache>();
+        services.AddSingleton<StaffCache>();
         services.AddSingleton<Tickets.HtmlCleaner>();
         services.AddScoped<Tickets.TicketCommands>();
         services.AddScoped<Agents.AgentAccounts>();
@@ -82,6 +82,7 @@ public static class LoopdeskHost
                 // an API caller gets a status code, not a redirect to a sign-in page
                 o.Events.OnRedirectToLogin = context => Deny(context, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
+                o.Events.OnValidatePrincipal = SessionValidation.ValidateAsync;
             }));
         services.AddAuthorizationBuilder().AddLoopdeskPolicies();
 

@@ -419,6 +419,32 @@ public abstract class AuthorizationTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task A_session_follows_a_role_change_at_once_and_ends_when_the_agent_is_deactivated()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var email = $"sess{Guid.NewGuid():N}@loopdesk.test";
+        var agent = await (await admin.PostJsonAsync("/api/v1/agents", new { name = "Sam Session", email, role = "supervisor", password = "session-password-1" }, Ct)).ReadAsync<AgentDto>(Ct);
+        using var client = app.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = false });
+        var login = await client.PostJsonAsync("/api/v1/auth/login", new { email, password = "session-password-1" }, Ct);
+        login.EnsureSuccessStatusCode();
+        var cookie = SessionCookie(login).Split(';')[0];
+        async Task<HttpResponseMessage> AsSession(string url)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Add("Cookie", cookie);
+            return await client.SendAsync(request, Ct);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await AsSession("/api/v1/customers")).StatusCode);
+
+        (await admin.PatchJsonAsync($"/api/v1/agents/{agent.Id}", new { role = "collaborator" }, Ct)).EnsureSuccessStatusCode();
+        await (await AsSession("/api/v1/customers")).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        Assert.Equal(HttpStatusCode.OK, (await AsSession("/api/v1/teams")).StatusCode);
+
+        (await admin.PatchJsonAsync($"/api/v1/agents/{agent.Id}", new { active = false }, Ct)).EnsureSuccessStatusCode();
+        await (await AsSession("/api/v1/me")).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+    }
+
+    [Fact]
     public async Task A_wrong_password_or_an_inactive_agent_gets_401_and_no_cookie()
     {
         using var admin = app.CreateClient(AgentRole.Admin);

@@ -56,8 +56,28 @@ public sealed class ApiTokenHandler(
     public static string CacheKey(string hash) => "token:" + hash;
 }
 
-/// <summary>Evicts cached token and role look-ups when a token is revoked or an agent changes.</summary>
-public sealed class TokenCache(IMemoryCache cache)
+/// <summary>
+/// Short-lived look-ups of tokens and staff, so a hot API does not read the database per request; every change of a
+/// token or a staff member evicts its entries in this process at once (other processes follow within seconds).
+/// </summary>
+public sealed class StaffCache(IMemoryCache cache)
 {
-    public void Forget(string hash) => cache.Remove(ApiTokenHandler.CacheKey(hash));
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(10);
+
+    public sealed record StaffStatus(bool Active, AgentRole Role);
+
+    public void Forget(string tokenHash) => cache.Remove(ApiTokenHandler.CacheKey(tokenHash));
+
+    public void ForgetAgent(Guid agentId) => cache.Remove(AgentKey(agentId));
+
+    /// <summary>Whether the staff member still exists and is active, and their role now.</summary>
+    public async Task<StaffStatus?> StatusAsync(LoopdeskDb db, Guid agentId, CancellationToken ct)
+    {
+        if (cache.TryGetValue(AgentKey(agentId), out StaffStatus? status)) return status;
+        status = await db.Agents.AsNoTracking().Where(a => a.Id == agentId).Select(a => new StaffStatus(a.Active, a.Role)).FirstOrDefaultAsync(ct);
+        if (status is not null) cache.Set(AgentKey(agentId), status, CacheFor);
+        return status;
+    }
+
+    private static string AgentKey(Guid id) => "agent:" + id;
 }
