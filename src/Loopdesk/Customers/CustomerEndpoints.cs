@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using Loopdesk.Core.Common;
 using Loopdesk.Core.Customers;
@@ -43,7 +42,7 @@ public static class CustomerEndpoints
     {
         var size = limit ?? Tickets.Limits.PageSizeDefault;
         if (size is < 1 or > Tickets.Limits.PageSizeMax) return Problems.Validation("limit", $"limit is 1 to {Tickets.Limits.PageSizeMax}.");
-        if (!Cursor.TryDecode(cursor, out var after)) return Problems.Validation("cursor", "The cursor is not one this API gave out.");
+        if (!PageCursor.TryDecode(cursor, PageCursor.IsGuidKey, out var after)) return Problems.Validation("cursor", "The cursor is not one this API gave out.");
         var query = db.Customers.AsNoTracking().Where(c => c.MergedIntoId == null);
         if (q is not null)
         {
@@ -53,12 +52,12 @@ public static class CustomerEndpoints
         }
         if (after is { } a) query = query.Where(c => c.CreatedAt <= a.At);
         var rows = await query.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Take(size + 50).ToListAsync(ct);
-        var page = Cursor.After(rows, after, c => c.CreatedAt, c => c.Id).Take(size + 1).ToList();
+        var page = PageCursor.After(rows, after, c => c.CreatedAt, c => c.Id).Take(size + 1).ToList();
         string? next = null;
         if (page.Count > size)
         {
             page.RemoveAt(size);
-            next = new Cursor(page[^1].CreatedAt, page[^1].Id).Encode();
+            next = new PageCursor(page[^1].CreatedAt, page[^1].Id).Encode();
         }
         return TypedResults.Ok(new CustomerPage([.. page.Select(c => c.ToDto())], next));
     }
@@ -190,7 +189,7 @@ public static class CustomerEndpoints
     {
         var size = limit ?? 50;
         if (size is < 1 or > 200) return Problems.Validation("limit", "limit is 1 to 200.");
-        if (!Cursor.TryDecode(cursor, out var after)) return Problems.Validation("cursor", "The cursor is not one this API gave out.");
+        if (!PageCursor.TryDecode(cursor, PageCursor.IsGuidKey, out var after)) return Problems.Validation("cursor", "The cursor is not one this API gave out.");
         if (!await db.Customers.AnyAsync(c => c.Id == id, ct)) return Problems.NotFound("customer");
         var until = after?.At ?? DateTimeOffset.MaxValue;
         var fetch = size + 50;
@@ -210,12 +209,12 @@ public static class CustomerEndpoints
                               select new TimelineEntry("contact", c.Id, c.OccurredAt, c.Channel, t == null ? null : t.Reference, t == null ? null : t.Subject,
                                   null, false, c.Summary, c.RecordedByKind)).Take(fetch).ToListAsync(ct);
         var merged = messages.Concat(contacts).OrderByDescending(e => e.At).ThenByDescending(e => e.Id.ToString("D").ToUpperInvariant(), StringComparer.Ordinal).ToList();
-        var page = Cursor.After(merged, after, e => e.At, e => e.Id).Take(size + 1).ToList();
+        var page = PageCursor.After(merged, after, e => e.At, e => e.Id).Take(size + 1).ToList();
         string? next = null;
         if (page.Count > size)
         {
             page.RemoveAt(size);
-            next = new Cursor(page[^1].At, page[^1].Id).Encode();
+            next = new PageCursor(page[^1].At, page[^1].Id).Encode();
         }
         return TypedResults.Ok(new TimelinePage(page, next));
     }
@@ -244,43 +243,4 @@ public static class CustomerEndpoints
         await tx.CommitAsync(ct);
         return TypedResults.Ok(target.ToDto());
     }
-}
-
-/// <summary>A keyset cursor over (instant, id), newest first; ids break ties in the database's (canonical text) order.</summary>
-public readonly record struct Cursor(DateTimeOffset At, Guid Id)
-{
-    public string Encode() => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(
-        At.UtcTicks.ToString(CultureInfo.InvariantCulture) + "|" + Id.ToString("N"))).TrimEnd('=');
-
-    public static bool TryDecode(string? value, out Cursor? cursor)
-    {
-        cursor = null;
-        if (string.IsNullOrEmpty(value)) return true;
-        try
-        {
-            var padded = value.PadRight(value.Length + ((4 - (value.Length % 4)) % 4), '=');
-            var parts = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
-            if (parts.Length != 2 || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                || ticks > DateTimeOffset.MaxValue.UtcTicks || !Guid.TryParseExact(parts[1], "N", out var id))
-            {
-                return false;
-            }
-            cursor = new Cursor(new DateTimeOffset(ticks, TimeSpan.Zero), id);
-            return true;
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Drops the rows at or before the cursor from rows sorted newest first.</summary>
-    public static IEnumerable<T> After<T>(IEnumerable<T> rows, Cursor? cursor, Func<T, DateTimeOffset> at, Func<T, Guid> id)
-    {
-        if (cursor is not { } c) return rows;
-        var key = Key(c.Id);
-        return rows.Where(r => at(r) < c.At || (at(r) == c.At && string.CompareOrdinal(Key(id(r)), key) < 0));
-    }
-
-    private static string Key(Guid id) => id.ToString("D").ToUpperInvariant();
 }

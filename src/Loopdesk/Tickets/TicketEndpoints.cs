@@ -59,7 +59,7 @@ public static class TicketEndpoints
     private static async Task<Results<Ok<TicketPage>, ProblemHttpResult>> ListAsync(
         [AsParameters] TicketFilter filter, ClaimsPrincipal user, LoopdeskDb db, ISearchIndex search, CancellationToken ct)
     {
-        if (!TicketCursor.TryDecode(filter.Cursor, out var cursor)) return Problems.Validation("cursor", "The cursor is not one this API gave out.");
+        if (!PageCursor.TryDecode(filter.Cursor, key => TicketReference.Parse(key) == key, out var cursor)) return Problems.Validation("cursor", "The cursor is not one this API gave out.");
         var size = filter.Limit ?? Limits.PageSizeDefault;
         if (size is < 1 or > Limits.PageSizeMax) return Problems.Validation("limit", $"limit is 1 to {Limits.PageSizeMax}.");
 
@@ -88,7 +88,7 @@ public static class TicketEndpoints
         if (items.Count > size)
         {
             items.RemoveAt(size);
-            next = new TicketCursor(items[^1].CreatedAt, items[^1].Reference).Encode();
+            next = new PageCursor(items[^1].CreatedAt, items[^1].Reference).Encode();
         }
         return TypedResults.Ok(new TicketPage(items, next));
     }

@@ -5,7 +5,7 @@ using Loopdesk.Data;
 using Loopdesk.Platform.Auth;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
+using Loopdesk.Tests.Infrastructure;
 
 namespace Loopdesk.Tests.Cli;
 
@@ -110,32 +110,19 @@ public sealed class CliOnSqlite : CliTests
 
 public sealed class CliOnPostgres : CliTests
 {
-    private readonly string _database = "loopdesk_cli_" + Guid.NewGuid().ToString("N")[..12];
-
-    private static string Admin => Environment.GetEnvironmentVariable("LOOPDESK_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("LOOPDESK_TEST_POSTGRES is not set: run the suite with ./scripts/test, which starts PostgreSQL.");
+    private readonly string _database = TestPostgres.NewDatabaseName("cli");
 
     protected override string Provider => "postgres";
-    protected override string ConnectionString => new NpgsqlConnectionStringBuilder(Admin) { Database = _database }.ToString();
+    protected override string ConnectionString => TestPostgres.ConnectionStringFor(_database);
 
     protected override LoopdeskDb OpenDb()
         => new PostgresLoopdeskDb(new DbContextOptionsBuilder<PostgresLoopdeskDb>().UseNpgsql(ConnectionString).Options);
 
-    public override async ValueTask InitializeAsync()
-    {
-        await using var connection = new NpgsqlConnection(Admin);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public override async ValueTask InitializeAsync() => await TestPostgres.CreateAsync(_database);
 
     public override async ValueTask DisposeAsync()
     {
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(Admin);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
+        await TestPostgres.DropAsync(_database);
         await base.DisposeAsync();
     }
 }

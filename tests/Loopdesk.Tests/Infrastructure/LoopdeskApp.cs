@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 
 namespace Loopdesk.Tests.Infrastructure;
 
@@ -110,37 +109,21 @@ public sealed class SqliteApp : LoopdeskApp
     }
 }
 
-/// <summary>
-/// A database of its own on the PostgreSQL server named by LOOPDESK_TEST_POSTGRES (scripts/test starts one on a free
-/// loopback port and sets it), dropped afterwards.
-/// </summary>
+/// <summary>A database of its own on the test PostgreSQL server, dropped afterwards.</summary>
 public sealed class PostgresApp : LoopdeskApp
 {
-    private readonly string _database = "loopdesk_test_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _database = TestPostgres.NewDatabaseName("test");
 
     public override string Provider => "postgres";
 
-    private static string ServerConnection => Environment.GetEnvironmentVariable("LOOPDESK_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("LOOPDESK_TEST_POSTGRES is not set: run the suite with ./scripts/test, which starts PostgreSQL.");
+    protected override string ConnectionString => TestPostgres.ConnectionStringFor(_database);
 
-    protected override string ConnectionString => new NpgsqlConnectionStringBuilder(ServerConnection) { Database = _database }.ToString();
-
-    protected override async Task PrepareDatabaseAsync()
-    {
-        await using var connection = new NpgsqlConnection(ServerConnection);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    protected override Task PrepareDatabaseAsync() => TestPostgres.CreateAsync(_database);
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(ServerConnection);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
+        await TestPostgres.DropAsync(_database);
         GC.SuppressFinalize(this);
     }
 }
