@@ -45,6 +45,20 @@ public abstract class TicketApiTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task Simultaneous_first_contacts_from_one_new_customer_make_one_customer_and_every_ticket()
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var email = $"burst{Guid.NewGuid():N}@example.com";
+
+        var tickets = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => client.CreateTicketAsync($"Burst {i}", Ct, email: email)));
+
+        Assert.Single(tickets.Select(t => t.CustomerId).Distinct());
+        Assert.Equal(12, tickets.Select(t => t.Reference).Distinct().Count());
+        var listed = await client.GetJsonAsync<TicketPage>($"/api/v1/tickets?customerId={tickets[0].CustomerId}&limit=100", Ct);
+        Assert.Equal(12, listed.Items.Count);
+    }
+
+    [Fact]
     public async Task A_ticket_is_read_by_reference_in_any_case_with_its_etag()
     {
         using var client = app.CreateClient(AgentRole.Agent);
