@@ -8,31 +8,64 @@ namespace Loopdesk.Customers;
 public static class CustomerDirectory
 {
     public static async Task<Customer?> FindByEmailAsync(this LoopdeskDb db, string normalizedEmail, CancellationToken ct)
-    {
-        var customerId = await db.CustomerIdentities.Where(i => i.Kind == IdentityKind.Email && i.Value == normalizedEmail)
-            .Select(i => (Guid?)i.CustomerId).FirstOrDefaultAsync(ct);
-        return customerId is null ? null : await db.Customers.FirstOrDefaultAsync(c => c.Id == customerId, ct);
-    }
+        => (await db.WithIdentitiesAsync(IdentityKind.Email, i => i.Value == normalizedEmail, ct)).FirstOrDefault();
 
     public static async Task<Customer?> FindByPhoneAsync(this LoopdeskDb db, string normalizedPhone, CancellationToken ct)
     {
         var tail = PhoneNumber.Tail(normalizedPhone);
-        var candidates = await db.CustomerIdentities.Where(i => i.Kind == IdentityKind.Phone && i.MatchKey == tail)
-            .Select(i => new { i.CustomerId, i.Value }).ToListAsync(ct);
-        var match = candidates.FirstOrDefault(c => c.Value == normalizedPhone) ?? candidates.FirstOrDefault(c => PhoneNumber.SameLine(c.Value, normalizedPhone));
-        return match is null ? null : await db.Customers.FirstOrDefaultAsync(c => c.Id == match.CustomerId, ct);
+        return CustomerLookup.SamePhone(await db.WithIdentitiesAsync(IdentityKind.Phone, i => i.MatchKey == tail, ct), normalizedPhone);
     }
 
     /// <summary>
-    /// The customer with this email, else this phone, else a new one (joined to the organization of the email's domain).
-    /// A known customer learns the other identity when nobody else has it. Nothing is saved here.
+    /// The customers owning identities that match. The identities are searched first, through their index; asking for
+    /// customers whose identities match would scan every customer.
     /// </summary>
-    public static async Task<Customer> FindOrCreateAsync(this LoopdeskDb db, string? name, string? email, string? phone, DateTimeOffset now, CancellationToken ct)
+    internal static async Task<List<Customer>> WithIdentitiesAsync(
+        this LoopdeskDb db, IdentityKind kind, System.Linq.Expressions.Expression<Func<CustomerIdentity, bool>> match, CancellationToken ct)
+    {
+        var ids = await db.CustomerIdentities.Where(i => i.Kind == kind).Where(match).Select(i => i.CustomerId).Distinct().ToListAsync(ct);
+        return ids.Count == 0 ? [] : await db.Customers.Where(c => ids.Contains(c.Id)).ToListAsync(ct);
+    }
+}
+
+/// <summary>
+/// Everything a group of contacts needs to find its people, read in at most three queries (customers by email, by phone,
+/// organizations by domain) instead of a few per contact; new customers made while resolving the group are found by
+/// the contacts after them, so one group never makes one person twice.
+/// </summary>
+public sealed class CustomerLookup
+{
+    private readonly Dictionary<string, Customer> _byEmail = [];
+    private readonly Dictionary<string, List<Customer>> _byPhoneTail = [];
+    private readonly Dictionary<string, Guid> _organizationByDomain = [];
+
+    private CustomerLookup() { }
+
+    public static async Task<CustomerLookup> LoadAsync(LoopdeskDb db, IReadOnlyCollection<(string? Email, string? Phone)> people, CancellationToken ct)
+    {
+        var lookup = new CustomerLookup();
+        var emails = people.Select(p => p.Email is null ? null : EmailAddress.Normalize(p.Email, out _)).OfType<string>().Distinct().ToList();
+        var tails = people.Select(p => p.Phone is null ? null : PhoneNumber.Normalize(p.Phone, out _)).OfType<string>().Select(PhoneNumber.Tail).Distinct().ToList();
+        if (emails.Count > 0)
+        {
+            foreach (var c in await db.WithIdentitiesAsync(IdentityKind.Email, i => emails.Contains(i.Value), ct)) lookup.Remember(c);
+            var domains = emails.Select(e => e[(e.IndexOf('@', StringComparison.Ordinal) + 1)..]).Distinct().ToList();
+            foreach (var o in await db.Organizations.Where(o => o.Domain != null && domains.Contains(o.Domain)).Select(o => new { o.Id, o.Domain }).ToListAsync(ct))
+                lookup._organizationByDomain.TryAdd(o.Domain!, o.Id);
+        }
+        if (tails.Count > 0)
+        {
+            foreach (var c in await db.WithIdentitiesAsync(IdentityKind.Phone, i => tails.Contains(i.MatchKey), ct)) lookup.Remember(c);
+        }
+        return lookup;
+    }
+
+    /// <summary>The customer this contact comes from, made (and added to <paramref name="db"/>) when nobody knows them.</summary>
+    public Customer Resolve(LoopdeskDb db, string? name, string? email, string? phone, DateTimeOffset now)
     {
         var normalizedEmail = email is null ? null : EmailAddress.Normalize(email, out _);
         var normalizedPhone = phone is null ? null : PhoneNumber.Normalize(phone, out _);
-        var customer = normalizedEmail is null ? null : await db.FindByEmailAsync(normalizedEmail, ct);
-        customer ??= normalizedPhone is null ? null : await db.FindByPhoneAsync(normalizedPhone, ct);
+        var customer = (normalizedEmail is null ? null : _byEmail.GetValueOrDefault(normalizedEmail)) ?? ByPhone(normalizedPhone);
 
         if (customer is null)
         {
@@ -41,25 +74,49 @@ public static class CustomerDirectory
             if (normalizedEmail is not null)
             {
                 customer.AddIdentity(IdentityKind.Email, normalizedEmail, now);
-                var domain = normalizedEmail.Split('@')[1];
-                var organizationId = await db.Organizations.Where(o => o.Domain == domain).Select(o => (Guid?)o.Id).FirstOrDefaultAsync(ct);
-                if (organizationId is not null) customer.Update(new CustomerChange { OrganizationId = organizationId }, now);
+                if (_organizationByDomain.TryGetValue(normalizedEmail.Split('@')[1], out var organizationId))
+                    customer.Update(new CustomerChange { OrganizationId = organizationId }, now);
             }
             if (normalizedPhone is not null) customer.AddIdentity(IdentityKind.Phone, normalizedPhone, now);
             db.Customers.Add(customer);
+            Remember(customer);
             return customer;
         }
 
-        if (normalizedEmail is not null && !customer.Identities.Any(i => i.Kind == IdentityKind.Email && i.Value == normalizedEmail)
-            && await db.FindByEmailAsync(normalizedEmail, ct) is null)
+        // a known customer learns an email or phone nobody has yet
+        if (normalizedEmail is not null && !_byEmail.ContainsKey(normalizedEmail))
         {
             customer.AddIdentity(IdentityKind.Email, normalizedEmail, now);
+            Remember(customer);
         }
-        if (normalizedPhone is not null && !customer.Identities.Any(i => i.Kind == IdentityKind.Phone && PhoneNumber.SameLine(i.Value, normalizedPhone))
-            && await db.FindByPhoneAsync(normalizedPhone, ct) is null)
+        if (normalizedPhone is not null && ByPhone(normalizedPhone) is null)
         {
             customer.AddIdentity(IdentityKind.Phone, normalizedPhone, now);
+            Remember(customer);
         }
         return customer;
+    }
+
+    internal static Customer? SamePhone(IEnumerable<Customer> candidates, string phone)
+    {
+        var list = candidates.ToList();
+        return list.FirstOrDefault(c => c.Identities.Any(i => i.Kind == IdentityKind.Phone && i.Value == phone))
+            ?? list.FirstOrDefault(c => c.Identities.Any(i => i.Kind == IdentityKind.Phone && PhoneNumber.SameLine(i.Value, phone)));
+    }
+
+    private Customer? ByPhone(string? phone)
+        => phone is not null && _byPhoneTail.TryGetValue(PhoneNumber.Tail(phone), out var candidates) ? SamePhone(candidates, phone) : null;
+
+    private void Remember(Customer customer)
+    {
+        foreach (var identity in customer.Identities)
+        {
+            if (identity.Kind == IdentityKind.Email) _byEmail.TryAdd(identity.Value, customer);
+            else if (identity.Kind == IdentityKind.Phone)
+            {
+                if (!_byPhoneTail.TryGetValue(identity.MatchKey, out var list)) _byPhoneTail[identity.MatchKey] = list = [];
+                if (!list.Contains(customer)) list.Add(customer);
+            }
+        }
     }
 }

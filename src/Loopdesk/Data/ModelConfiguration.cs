@@ -9,6 +9,23 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Loopdesk.Data;
 
+/// <summary>
+/// Plain comparers for list columns. The general ones EF builds for primitive collections snapshot through reflection
+/// on every save, which showed as a large share of the time to open a ticket.
+/// </summary>
+internal static class ListComparers
+{
+    public static readonly ValueComparer<List<string>> Strings = new(
+        (a, b) => a == b || (a != null && b != null && a.SequenceEqual(b)),
+        v => v.Count == 0 ? 0 : HashCode.Combine(v.Count, v[0]),
+        v => new List<string>(v));
+
+    public static readonly ValueComparer<List<Guid>> Guids = new(
+        (a, b) => a == b || (a != null && b != null && a.SequenceEqual(b)),
+        v => v.Count == 0 ? 0 : HashCode.Combine(v.Count, v[0]),
+        v => new List<Guid>(v));
+}
+
 internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
 {
     public void Configure(EntityTypeBuilder<Ticket> b)
@@ -19,8 +36,8 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         b.Property(t => t.Subject).HasMaxLength(Ticket.SubjectMaxLength);
         b.Property(t => t.Version).IsConcurrencyToken();
         b.Ignore(t => t.ETag);
-        b.PrimitiveCollection(t => t.Tags);
-        b.PrimitiveCollection(t => t.SharedWith);
+        b.PrimitiveCollection(t => t.Tags).Metadata.SetValueComparer(ListComparers.Strings);
+        b.PrimitiveCollection(t => t.SharedWith).Metadata.SetValueComparer(ListComparers.Guids);
         b.Property(t => t.CustomFields).HasConversion(
             v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
             v => JsonSerializer.Deserialize<Dictionary<string, string>>(v, JsonSerializerOptions.Default) ?? new Dictionary<string, string>(),
@@ -131,8 +148,8 @@ internal sealed class AgentConfiguration : IEntityTypeConfiguration<Agent>
         b.Property(a => a.Name).HasMaxLength(Agent.NameMaxLength);
         b.Property(a => a.Email).HasMaxLength(EmailAddress.MaxLength);
         b.HasIndex(a => a.Email).IsUnique();
-        b.PrimitiveCollection(a => a.Skills);
-        b.PrimitiveCollection(a => a.TeamIds);
+        b.PrimitiveCollection(a => a.Skills).Metadata.SetValueComparer(ListComparers.Strings);
+        b.PrimitiveCollection(a => a.TeamIds).Metadata.SetValueComparer(ListComparers.Guids);
         b.Property(a => a.Version).IsConcurrencyToken();
     }
 }

@@ -48,6 +48,8 @@ public static class LoopdeskHost
         services.AddSingleton<StaffCache>();
         services.AddSingleton<Tickets.HtmlCleaner>();
         services.AddScoped<Tickets.TicketCommands>();
+        services.AddSingleton<Tickets.TicketWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<Tickets.TicketWriter>());
         services.AddScoped<Agents.AgentAccounts>();
 
         services.AddIdentityCore<StaffUser>(o =>

@@ -121,13 +121,14 @@ public static class DemoSeeder
                     var channel = issue.Type == TicketType.InternalRequest ? Channel.Internal : Channels[random.Next(Channels.Length)];
                     var opened = now.AddMinutes(-random.Next(1, 90 * 24 * 60));
                     var team = issue.Tag == "billing" ? teams[1] : issue.Type == TicketType.InternalRequest ? teams[4] : teams[0];
-                    var ticket = await commands.CreateAsync(new CreateTicketRequest
+                    var created = await commands.CreateAsync(new CreateTicketRequest
                     {
                         Subject = issue.Subject, Body = issue.Body, Channel = channel, Type = issue.Type, Tags = [issue.Tag],
                         Priority = issue.Type is TicketType.Incident or TicketType.Complaint ? TicketPriority.High : TicketPriority.Normal,
                         Customer = new CustomerRef { Name = customer.Name, Email = customer.Email, Phone = customer.Phone },
                         TeamId = team.Id, OccurredAt = opened,
                     }, Actor.System, AgentRole.Admin, ct);
+                    var ticket = await db.Tickets.FirstAsync(t => t.Id == created.Id, ct);
                     var owner = agents.Where(a => a.TeamIds.Contains(team.Id) && a.Role != AgentRole.Collaborator).DefaultIfEmpty(agents[0]).ElementAt(0);
                     var age = now - opened;
                     var at = opened.AddMinutes(random.Next(5, 240));
