@@ -92,10 +92,12 @@ public sealed class PostgresSearchIndex : ISearchIndex
     public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
         var query = terms.ToTsQuery();
+        // ids are time-ordered (UUIDv7), so newest first is the primary key backwards: for a common word the planner walks
+        // it and stops at the limit instead of fetching and sorting every match; for a rare word it uses the GIN index
         var bySubject = await db.Database.SqlQueryRaw<Guid>(
             """SELECT "Id" AS "Value" FROM "Tickets" WHERE search @@ to_tsquery('simple', {0}) ORDER BY "CreatedAt" DESC LIMIT {1}""", query, limit).ToListAsync(ct);
         var byMessage = await db.Database.SqlQueryRaw<Guid>(
-            """SELECT "TicketId" AS "Value" FROM "Messages" WHERE search @@ to_tsquery('simple', {0}) ORDER BY "RecordedAt" DESC LIMIT {1}""", query, limit * 4).ToListAsync(ct);
+            """SELECT "TicketId" AS "Value" FROM "Messages" WHERE search @@ to_tsquery('simple', {0}) ORDER BY "Id" DESC LIMIT {1}""", query, limit * 4).ToListAsync(ct);
         return [.. bySubject.Concat(byMessage).Distinct().Take(limit)];
     }
 

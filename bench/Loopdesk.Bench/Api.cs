@@ -1,0 +1,125 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Loopdesk.Core.Common;
+
+namespace Loopdesk.Bench;
+
+/// <summary>The server's HTTP API, as a client with a bearer token sees it.</summary>
+internal sealed class Api : IDisposable
+{
+    private static readonly MediaTypeHeaderValue JsonType = new("application/json");
+
+    private readonly HttpClient _http;
+
+    public Api(Uri baseAddress, string token)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 256,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        _http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>GET; true on 200 (the body is read in full, as a client would).</summary>
+    public async Task<bool> GetOkAsync(string path, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(path, HttpCompletionOption.ResponseContentRead, ct);
+        return response.StatusCode == HttpStatusCode.OK;
+    }
+
+    public async Task<JsonElement> GetJsonAsync(string path, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(path, ct);
+        await EnsureAsync(response, "GET " + path, ct);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.Clone();
+    }
+
+    public async Task<JsonElement> PostJsonAsync(string path, Action<Utf8JsonWriter> body, CancellationToken ct)
+    {
+        using var response = await PostAsync(path, body, ct);
+        await EnsureAsync(response, "POST " + path, ct);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.Clone();
+    }
+
+    /// <summary>POST /api/v1/tickets; the new ticket's reference (from Location), or null when the answer was not 201.</summary>
+    public async Task<string?> CreateTicketAsync(CreateSpec spec, CancellationToken ct)
+    {
+        using var response = await PostAsync("/api/v1/tickets", w => WriteCreate(w, spec), ct);
+        await response.Content.LoadIntoBufferAsync(ct);
+        if (response.StatusCode != HttpStatusCode.Created) return null;
+        var location = response.Headers.Location?.OriginalString;
+        return location?[(location.LastIndexOf('/') + 1)..];
+    }
+
+    /// <summary>The server's /metrics: the managed heap size after the last collection, summed over generations (bytes).</summary>
+    public async Task<long?> GcHeapBytesAsync(CancellationToken ct)
+    {
+        using var response = await _http.GetAsync("/metrics", ct);
+        if (response.StatusCode != HttpStatusCode.OK) return null;
+        var text = await response.Content.ReadAsStringAsync(ct);
+        long total = 0;
+        var found = false;
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal)) continue;
+            var value = line[(line.LastIndexOf(' ') + 1)..];
+            if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v))
+            {
+                total += (long)v;
+                found = true;
+            }
+        }
+        return found ? total : null;
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string path, Action<Utf8JsonWriter> body, CancellationToken ct)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            body(writer);
+        }
+        using var content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
+        content.Headers.ContentType = JsonType;
+        return await _http.PostAsync(path, content, ct);
+    }
+
+    private static void WriteCreate(Utf8JsonWriter w, CreateSpec spec)
+    {
+        w.WriteStartObject();
+        w.WriteString("subject", spec.Subject);
+        w.WriteString("body", spec.Body);
+        w.WriteString("channel", Wire.Name(spec.Channel));
+        w.WriteStartObject("customer");
+        w.WriteString("name", spec.CustomerName);
+        w.WriteString("email", spec.CustomerEmail);
+        if (spec.CustomerPhone is not null) w.WriteString("phone", spec.CustomerPhone);
+        w.WriteEndObject();
+        w.WriteString("priority", Wire.Name(spec.Priority));
+        w.WriteString("type", Wire.Name(spec.Type));
+        w.WriteStartArray("tags");
+        foreach (var tag in spec.Tags) w.WriteStringValue(tag);
+        w.WriteEndArray();
+        w.WriteString("teamId", spec.TeamId);
+        w.WriteEndObject();
+    }
+
+    private static async Task EnsureAsync(HttpResponseMessage response, string what, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode) return;
+        var body = await response.Content.ReadAsStringAsync(ct);
+        throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {body}");
+    }
+
+    public static string Query(string value) => Uri.EscapeDataString(value);
+}
