@@ -89,15 +89,13 @@ public sealed class SqliteSearchIndex : ISearchIndex
 
 public sealed class PostgresSearchIndex : ISearchIndex
 {
+    private const int RecentWindow = 20_000;
+
     public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
         var query = terms.ToTsQuery();
-        // ids are time-ordered (UUIDv7), so newest first is the primary key backwards: for a common word the planner walks
-        // it and stops at the limit instead of fetching and sorting every match; for a rare word it uses the GIN index
-        var bySubject = await db.Database.SqlQueryRaw<Guid>(
-            """SELECT "Id" AS "Value" FROM "Tickets" WHERE search @@ to_tsquery('simple', {0}) ORDER BY "CreatedAt" DESC LIMIT {1}""", query, limit).ToListAsync(ct);
-        var byMessage = await db.Database.SqlQueryRaw<Guid>(
-            """SELECT "TicketId" AS "Value" FROM "Messages" WHERE search @@ to_tsquery('simple', {0}) ORDER BY "Id" DESC LIMIT {1}""", query, limit * 4).ToListAsync(ct);
+        var bySubject = await NewestAsync(db, "Tickets", "Id", query, limit, ct);
+        var byMessage = await NewestAsync(db, "Messages", "TicketId", query, limit * 4, ct);
         return [.. bySubject.Concat(byMessage).Distinct().Take(limit)];
     }
 
@@ -105,4 +103,27 @@ public sealed class PostgresSearchIndex : ISearchIndex
         => await db.Database.SqlQueryRaw<Guid>(
             """SELECT "Id" AS "Value" FROM "Customers" WHERE search @@ to_tsquery('simple', {0}) AND "MergedIntoId" IS NULL ORDER BY ts_rank(search, to_tsquery('simple', {0})) DESC LIMIT {1}""",
             terms.ToTsQuery(), limit).ToListAsync(ct);
+
+    /// <summary>
+    /// The newest matching rows (ids are time-ordered), without reading every match. First the newest RecentWindow rows
+    /// are walked backwards along the primary key, stopping at the limit: a common word fills the page within a few
+    /// thousand rows. A word too rare for that has few matches in all: the GIN index finds them all, behind an
+    /// OFFSET 0 fence so the planner cannot trade the index for a walk of the whole table. Table and column names are
+    /// constants of this class, never input.
+    /// </summary>
+    private static async Task<List<Guid>> NewestAsync(LoopdeskDb db, string table, string column, string query, int limit, CancellationToken ct)
+    {
+        var columns = column == "Id" ? "\"Id\"" : $"\"Id\", \"{column}\"";
+        var recentSql = $$"""
+            SELECT "{{column}}" AS "Value" FROM (SELECT {{columns}}, search FROM "{{table}}" ORDER BY "Id" DESC LIMIT {{RecentWindow}}) recent
+            WHERE search @@ to_tsquery('simple', {0}) ORDER BY "Id" DESC LIMIT {1}
+            """;
+        var recent = await db.Database.SqlQueryRaw<Guid>(recentSql, query, limit).ToListAsync(ct);
+        if (recent.Count >= limit) return recent;
+        var allSql = $$"""
+            SELECT "{{column}}" AS "Value" FROM (SELECT {{columns}} FROM "{{table}}" WHERE search @@ to_tsquery('simple', {0}) OFFSET 0) matches
+            ORDER BY "Id" DESC LIMIT {1}
+            """;
+        return await db.Database.SqlQueryRaw<Guid>(allSql, query, limit).ToListAsync(ct);
+    }
 }

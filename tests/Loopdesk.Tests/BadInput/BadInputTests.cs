@@ -53,14 +53,7 @@ public abstract class BadInputTests(LoopdeskApp app)
     [InlineData("""{"subject": "x", "body": "y", "customer": {"email": "a@example.com"}, "occurredAt": "yesterday"}""", "occurredAt")]
     public async Task A_value_of_the_wrong_type_is_400_naming_the_field(string body, string field)
     {
-        using var client = app.CreateClient(AgentRole.Agent);
-        var before = await CountAsync();
-
-        var response = await client.PostRawAsync("/api/v1/tickets", body, Ct);
-
-        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
-        Assert.Equal(field, problem.Field());
-        Assert.Equal(before, await CountAsync());
+        await OpeningIsRefusedAsync(body, field);
     }
 
     [Theory]
@@ -148,14 +141,7 @@ public abstract class BadInputTests(LoopdeskApp app)
     [InlineData("""{"subject":"x","body":"y","customer":{"name":"Anna Keller","email":" ","phone":""}}""", "customer.email")]
     public async Task A_missing_required_field_is_400_naming_it_and_opens_no_ticket(string body, string field)
     {
-        using var client = app.CreateClient(AgentRole.Agent);
-        var before = await CountAsync();
-
-        var response = await client.PostRawAsync("/api/v1/tickets", body, Ct);
-
-        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
-        Assert.Equal(field, problem.Field());
-        Assert.Equal(before, await CountAsync());
+        await OpeningIsRefusedAsync(body, field);
     }
 
     [Theory]
@@ -853,6 +839,19 @@ public abstract class BadInputTests(LoopdeskApp app)
     }
 
     /// <summary>Every ticket and every (unmerged) customer there is, counted through the list APIs.</summary>
+    /// <summary>POST /tickets with <paramref name="body"/> is 400 naming <paramref name="field"/>, and nothing is written.</summary>
+    private async Task OpeningIsRefusedAsync(string body, string field)
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var before = await CountAsync();
+
+        var response = await client.PostRawAsync("/api/v1/tickets", body, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal(field, problem.Field());
+        Assert.Equal(before, await CountAsync());
+    }
+
     private async Task<(int Tickets, int Customers)> CountAsync()
     {
         using var admin = app.CreateClient(AgentRole.Admin);
