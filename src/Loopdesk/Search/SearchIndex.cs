@@ -89,13 +89,13 @@ public sealed class SqliteSearchIndex : ISearchIndex
 
 public sealed class PostgresSearchIndex : ISearchIndex
 {
-    private const int RecentWindow = 20_000;
+    private const int RecentWindow = 5_000;
 
     public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
         var query = terms.ToTsQuery();
         var bySubject = await NewestAsync(db, "Tickets", "Id", query, limit, ct);
-        var byMessage = await NewestAsync(db, "Messages", "TicketId", query, limit * 4, ct);
+        var byMessage = await NewestAsync(db, "Messages", "TicketId", query, limit * 2, ct);
         return [.. bySubject.Concat(byMessage).Distinct().Take(limit)];
     }
 
