@@ -40,6 +40,14 @@ public sealed class Message
     public string? ExternalId { get; private set; }
     public DateTimeOffset OccurredAt { get; private set; }
     public DateTimeOffset RecordedAt { get; private set; }
+    /// <summary>How the customer sounds, -1 (furious) to 1 (delighted): the VADER compound score of an inbound message.</summary>
+    public double? Sentiment { get; private set; }
+    /// <summary>Lexicon findings the author chose to send anyway, recorded with the message.</summary>
+    public int LexiconOverrides { get; private set; }
+
+    public void ScoreSentiment(double compound) => Sentiment = Math.Round(compound, 4);
+
+    public void OverrodeLexicon(int findings) => LexiconOverrides = findings;
 }
 
 /// <summary>What we know of a file attached to a message; the bytes live in the file store.</summary>

@@ -1,3 +1,4 @@
+using Loopdesk.Core.Agents;
 using Loopdesk.Core.Common;
 
 namespace Loopdesk.Core.Tickets;
@@ -28,6 +29,10 @@ public sealed class Ticket
     public Guid? TeamId { get; private set; }
     /// <summary>The one owner from start to end.</summary>
     public Guid? AssigneeId { get; private set; }
+    /// <summary>The support tier working the ticket; raised by escalation, never lowered by a rule.</summary>
+    public AgentTier Tier { get; private set; }
+    /// <summary>The earlier ticket this one follows up, when the customer came back about it.</summary>
+    public Guid? FollowUpOfId { get; private set; }
     public List<string> Tags { get; private set; } = [];
     public Dictionary<string, string> CustomFields { get; private set; } = [];
     /// <summary>Collaborators this ticket was given to; they see only such tickets.</summary>
@@ -64,6 +69,7 @@ public sealed class Ticket
             OrganizationId = n.OrganizationId,
             TeamId = n.TeamId,
             Tags = NormalizeTags(n.Tags),
+            FollowUpOfId = n.FollowUpOfId,
             CreatedAt = occurredAt,
             UpdatedAt = occurredAt,
             CreatedById = actor.Kind == ActorKind.Agent ? actor.Id : null,
@@ -78,6 +84,7 @@ public sealed class Ticket
             type = Wire.Name(ticket.Type),
             priority = Wire.Name(ticket.Priority),
             customerId = ticket.CustomerId,
+            followUpOf = ticket.FollowUpOfId,
         }), actor, occurredAt, now);
         return ticket;
     }
@@ -192,7 +199,8 @@ public sealed class Ticket
     public Verdict AddMessage(NewMessage m, Actor actor, DateTimeOffset occurredAt, DateTimeOffset now, out Message message)
     {
         message = null!;
-        if (Status == TicketStatus.Closed && !m.Internal)
+        // the system still sends what closing brings (the survey); people open a follow-up instead
+        if (Status == TicketStatus.Closed && !m.Internal && actor.Kind != ActorKind.System)
         {
             return Verdict.Deny("ticket.closed", "A closed ticket takes no more messages; open a follow-up instead.");
         }
@@ -213,9 +221,9 @@ public sealed class Ticket
                 FirstRepliedAt ??= occurredAt;
                 if (Status == TicketStatus.New) MoveWithEvent(TicketStatus.Open, actor, occurredAt, now);
             }
-            else if (m.Direction == MessageDirection.Inbound && Status is TicketStatus.Pending)
+            else if (m.Direction == MessageDirection.Inbound && Status is TicketStatus.Pending or TicketStatus.Solved)
             {
-                // the customer answered what we waited for: it is our turn again
+                // the customer answered what we waited for, or says it is not solved after all: it is our turn again
                 MoveWithEvent(TicketStatus.Open, actor, occurredAt, now);
             }
         }
@@ -231,6 +239,56 @@ public sealed class Ticket
         Record(TicketEventTypes.ContactRecorded, Wire.Json(new { contactId = contact.Id, channel = Wire.Name(channel), summary }), actor, occurredAt, now);
         Touch(now);
         return contact;
+    }
+
+    /// <summary>Moves the ticket to a higher tier, saying why and how to open the conversation; a lower or equal tier changes nothing.</summary>
+    public bool Escalate(AgentTier to, string reason, string? suggestedOpening, Actor actor, DateTimeOffset now)
+    {
+        if (to <= Tier) return false;
+        Record(TicketEventTypes.Escalated, Wire.Json(new { from = Wire.Name(Tier), to = Wire.Name(to), reason, suggestedOpening }), actor, now, now);
+        Tier = to;
+        Touch(now);
+        return true;
+    }
+
+    /// <summary>Records a promise made to the customer on this ticket. A promise is due after it is made.</summary>
+    public Verdict MakeCommitment(string description, DateTimeOffset dueAt, Guid? ownerId, Actor actor, DateTimeOffset now, out Commitment commitment)
+    {
+        commitment = null!;
+        var text = description?.Trim() ?? "";
+        if (text.Length is 0 or > Commitment.DescriptionMaxLength)
+            return Verdict.Deny("commitment.invalid_description", $"Describe the promise in 1 to {Commitment.DescriptionMaxLength} characters.", "description");
+        if (dueAt <= now) return Verdict.Deny("commitment.due_in_past", "A commitment is due after the moment it is made.", "dueAt");
+        if (Status == TicketStatus.Closed) return Verdict.Deny("ticket.closed", "A closed ticket takes no new commitments; open a follow-up instead.");
+        commitment = new Commitment(Id, CustomerId, text, dueAt, ownerId ?? AssigneeId, actor, now);
+        Record(TicketEventTypes.CommitmentMade, Wire.Json(new { commitmentId = commitment.Id, description = text, dueAt, ownerId = commitment.OwnerId }), actor, now, now);
+        Touch(now);
+        return Verdict.Ok;
+    }
+
+    /// <summary>Marks a promise of this ticket kept.</summary>
+    public Verdict KeepCommitment(Commitment commitment, Actor actor, DateTimeOffset now)
+    {
+        if (commitment.TicketId != Id) return Verdict.Deny("commitment.unknown", "That commitment belongs to another ticket.");
+        if (commitment.KeptAt is not null) return Verdict.Deny("commitment.kept", "That commitment is kept already.");
+        commitment.Keep(now);
+        Record(TicketEventTypes.CommitmentKept, Wire.Json(new { commitmentId = commitment.Id, late = now > commitment.DueAt }), actor, now, now);
+        Touch(now);
+        return Verdict.Ok;
+    }
+
+    /// <summary>Records that a promise passed its due time unkept.</summary>
+    public void CommitmentOverdue(Commitment commitment, Actor actor, DateTimeOffset now)
+    {
+        commitment.MarkOverdue(now);
+        Record(TicketEventTypes.CommitmentOverdue, Wire.Json(new { commitmentId = commitment.Id, dueAt = commitment.DueAt }), actor, now, now);
+        Touch(now);
+    }
+
+    /// <summary>Records something a rule noticed that changes no field (a prompt for the agent, a request sent), so the history shows it.</summary>
+    public void Remark(string type, object data, Actor actor, DateTimeOffset now)
+    {
+        Record(type, Wire.Json(data), actor, now, now);
     }
 
     public static Verdict Validate(IEnumerable<string> tags)
@@ -280,7 +338,7 @@ public sealed class Ticket
 public sealed record NewTicket(
     string Reference, string Subject, Channel Channel, Guid CustomerId, Guid? OrganizationId,
     TicketType Type = TicketType.Question, TicketPriority Priority = TicketPriority.Normal,
-    IReadOnlyList<string>? Tags = null, Guid? TeamId = null, bool CreatorIsCollaborator = false);
+    IReadOnlyList<string>? Tags = null, Guid? TeamId = null, bool CreatorIsCollaborator = false, Guid? FollowUpOfId = null);
 
 /// <summary>What adding a message needs.</summary>
 public sealed record NewMessage(

@@ -47,4 +47,10 @@ public static class TicketEventTypes
     public const string MessageAdded = "message.added";
     public const string NoteAdded = "note.added";
     public const string ContactRecorded = "contact.recorded";
+    public const string Escalated = "ticket.escalated";
+    public const string CommitmentMade = "commitment.made";
+    public const string CommitmentKept = "commitment.kept";
+    public const string CommitmentOverdue = "commitment.overdue";
+    /// <summary>A rule acted without changing a field: a prompt to the agent, a request to the customer, a rule that could not act.</summary>
+    public const string RuleNoted = "rule.noted";
 }

@@ -20,7 +20,7 @@ public sealed record CustomerMatch(string MatchedBy, string? TicketReference, Cu
 /// <summary>One entry of a customer's timeline: a message or a contact, on any channel.</summary>
 public sealed record TimelineEntry(
     string Kind, Guid Id, DateTimeOffset At, Channel Channel, string? TicketReference, string? TicketSubject,
-    string? Direction, bool Internal, string? Text, Loopdesk.Core.Common.ActorKind? AuthorKind);
+    string? Direction, bool Internal, string? Text, Loopdesk.Core.Common.ActorKind? AuthorKind, string? State = null);
 
 public sealed record TimelinePage(IReadOnlyList<TimelineEntry> Items, string? NextCursor);
 

@@ -30,7 +30,7 @@ public static class CustomerEndpoints
             .WithSummary("Change a customer").WithDescription("Partial update with optional `If-Match`; listed emails and phones are added.");
         customers.MapGet("/{id:guid}/timeline", TimelineAsync).WithName("CustomerTimeline")
             .WithSummary("Everything with this customer")
-            .WithDescription("Every message and contact on every channel, newest first. Pass `nextCursor` back as `cursor`.");
+            .WithDescription("Every message, contact and commitment on every channel, newest first. Pass `nextCursor` back as `cursor`.");
         customers.MapPost("/{id:guid}/merge", MergeAsync).WithName("MergeCustomers")
             .WithSummary("Merge another record into this one")
             .WithDescription("The source's emails, phones, tickets and contacts move here; the source then points here (`mergedIntoId`).");
@@ -208,7 +208,17 @@ public static class CustomerEndpoints
                               orderby c.OccurredAt descending, c.Id descending
                               select new TimelineEntry("contact", c.Id, c.OccurredAt, c.Channel, t == null ? null : t.Reference, t == null ? null : t.Subject,
                                   null, false, c.Summary, c.RecordedByKind)).Take(fetch).ToListAsync(ct);
-        var merged = messages.Concat(contacts).OrderByDescending(e => e.At).ThenByDescending(e => e.Id.ToString("D").ToUpperInvariant(), StringComparer.Ordinal).ToList();
+        // a promise appears at the time it was made; its text says what and by when, and whether it was kept
+        var commitments = await (from c in db.Commitments.AsNoTracking()
+                                 join t in db.Tickets.AsNoTracking() on c.TicketId equals t.Id
+                                 where c.CustomerId == id && c.CreatedAt <= until
+                                 orderby c.CreatedAt descending, c.Id descending
+                                 select new { c.Id, c.CreatedAt, t.Channel, t.Reference, t.Subject, c.Description, c.DueAt, c.KeptAt, c.OverdueAt, c.MadeByKind })
+            .Take(fetch).ToListAsync(ct);
+        var promised = commitments.Select(c => new TimelineEntry("commitment", c.Id, c.CreatedAt, c.Channel, c.Reference, c.Subject,
+            null, false, $"{c.Description} (due {c.DueAt:yyyy-MM-dd HH:mm} UTC)", c.MadeByKind,
+            c.KeptAt is not null ? "kept" : c.OverdueAt is not null ? "overdue" : "open"));
+        var merged = messages.Concat(contacts).Concat(promised).OrderByDescending(e => e.At).ThenByDescending(e => e.Id.ToString("D").ToUpperInvariant(), StringComparer.Ordinal).ToList();
         var page = PageCursor.After(merged, after, e => e.At, e => e.Id).Take(size + 1).ToList();
         string? next = null;
         if (page.Count > size)
@@ -240,6 +250,8 @@ public static class CustomerEndpoints
         }
         await db.SaveChangesAsync(ct);
         await db.Contacts.Where(c => c.CustomerId == source.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, target.Id), ct);
+        await db.Commitments.Where(c => c.CustomerId == source.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, target.Id), ct);
+        await db.Surveys.Where(c => c.CustomerId == source.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, target.Id), ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(target.ToDto());
     }

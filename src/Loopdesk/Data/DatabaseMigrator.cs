@@ -30,6 +30,7 @@ public sealed class DatabaseMigrator(IServiceScopeFactory scopes, IOptions<Loopd
             log.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Count, string.Join(", ", pending));
             await db.Database.MigrateAsync(ct);
         }
+        await Rules.ServiceRules.SeedAsync(scope.ServiceProvider, db, ct);
         return pending.Count;
     }
 }

@@ -21,13 +21,13 @@ public static class DatabaseSetup
         {
             case Sqlite:
                 var connection = SqliteConnectionString(options);
-                services.AddDbContextPool<LoopdeskDb, SqliteLoopdeskDb>(o => ConfigureSqlite(o, connection));
+                services.AddDbContextPool<LoopdeskDb, SqliteLoopdeskDb>((sp, o) => Intercept(sp, ConfigureSqlite(o, connection)));
                 services.AddSingleton<Search.ISearchIndex, Search.SqliteSearchIndex>();
                 break;
             case Postgres:
                 var pg = options.Database.ConnectionString
                     ?? throw new InvalidOperationException("Loopdesk:Database:ConnectionString is required when Loopdesk:Database:Provider is postgres.");
-                services.AddDbContextPool<LoopdeskDb, PostgresLoopdeskDb>(o => ConfigurePostgres(o, pg));
+                services.AddDbContextPool<LoopdeskDb, PostgresLoopdeskDb>((sp, o) => Intercept(sp, ConfigurePostgres(o, pg)));
                 services.AddSingleton<Search.ISearchIndex, Search.PostgresSearchIndex>();
                 break;
             default:
@@ -50,11 +50,15 @@ public static class DatabaseSetup
         }.ToString();
     }
 
-    public static void ConfigureSqlite(DbContextOptionsBuilder o, string connectionString)
+    /// <summary>The rules run inside every save; a save that adds work for now wakes the job runner.</summary>
+    private static void Intercept(IServiceProvider services, DbContextOptionsBuilder o)
+        => o.AddInterceptors(services.GetRequiredService<Rules.RuleEngine>(), services.GetRequiredService<Jobs.JobSignal>());
+
+    public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder o, string connectionString)
         => o.UseSqlite(connectionString, s => s.MigrationsAssembly(typeof(LoopdeskDb).Assembly.FullName))
             .AddInterceptors(SqlitePragmas.Instance);
 
-    public static void ConfigurePostgres(DbContextOptionsBuilder o, string connectionString)
+    public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder o, string connectionString)
         => o.UseNpgsql(WithPreparedStatements(connectionString), n => n.MigrationsAssembly(typeof(LoopdeskDb).Assembly.FullName));
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Loopdesk.Core.Agents;
 using Loopdesk.Core.Customers;
+using Loopdesk.Core.Rules;
 using Loopdesk.Core.Teams;
 using Loopdesk.Core.Tickets;
 using Loopdesk.Platform.Auth;
@@ -22,6 +23,14 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Agent> Agents => Set<Agent>();
     public DbSet<Team> Teams => Set<Team>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<Commitment> Commitments => Set<Commitment>();
+    public DbSet<Jobs.Job> Jobs => Set<Jobs.Job>();
+    public DbSet<Rule> Rules => Set<Rule>();
+    public DbSet<RuleRun> RuleRuns => Set<RuleRun>();
+    public DbSet<Notification> Notifications => Set<Notification>();
+    public DbSet<Survey> Surveys => Set<Survey>();
+    public DbSet<Lexicon.LexiconRow> Lexicon => Set<Lexicon.LexiconRow>();
+    public DbSet<Core.Templates.MessageTemplate> Templates => Set<Core.Templates.MessageTemplate>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

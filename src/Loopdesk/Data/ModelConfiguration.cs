@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Loopdesk.Core.Agents;
 using Loopdesk.Core.Customers;
+using Loopdesk.Core.Rules;
 using Loopdesk.Core.Teams;
 using Loopdesk.Core.Tickets;
 using Microsoft.EntityFrameworkCore;
@@ -36,6 +37,8 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         b.Property(t => t.Subject).HasMaxLength(Ticket.SubjectMaxLength);
         b.Property(t => t.Version).IsConcurrencyToken();
         b.Ignore(t => t.ETag);
+        // a link, not a foreign key: on SQLite a new foreign key rebuilds the table, which would drop its search triggers
+        b.HasIndex(t => t.FollowUpOfId);
         b.PrimitiveCollection(t => t.Tags).Metadata.SetValueComparer(ListComparers.Strings);
         b.PrimitiveCollection(t => t.SharedWith).Metadata.SetValueComparer(ListComparers.Guids);
         b.Property(t => t.CustomFields).HasConversion(
@@ -164,5 +167,138 @@ internal sealed class TeamConfiguration : IEntityTypeConfiguration<Team>
         b.HasIndex(t => t.Name).IsUnique();
         b.Property(t => t.Version).IsConcurrencyToken();
         b.HasOne<Agent>().WithMany().HasForeignKey(t => t.LeadId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class CommitmentConfiguration : IEntityTypeConfiguration<Commitment>
+{
+    public void Configure(EntityTypeBuilder<Commitment> b)
+    {
+        b.HasKey(c => c.Id);
+        b.Property(c => c.Description).HasMaxLength(Commitment.DescriptionMaxLength);
+        b.HasIndex(c => new { c.TicketId, c.DueAt });
+        b.HasIndex(c => new { c.KeptAt, c.DueAt });
+        b.HasIndex(c => new { c.CustomerId, c.CreatedAt });
+        b.HasOne<Ticket>().WithMany().HasForeignKey(c => c.TicketId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Customer>().WithMany().HasForeignKey(c => c.CustomerId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Agent>().WithMany().HasForeignKey(c => c.OwnerId).OnDelete(DeleteBehavior.SetNull);
+    }
+}
+
+internal sealed class JobConfiguration : IEntityTypeConfiguration<Jobs.Job>
+{
+    public void Configure(EntityTypeBuilder<Jobs.Job> b)
+    {
+        b.HasKey(j => j.Id);
+        b.Property(j => j.Kind).HasMaxLength(Jobs.Job.KindMaxLength);
+        b.Property(j => j.Key).HasMaxLength(Jobs.Job.KeyMaxLength);
+        b.Property(j => j.LockedBy).HasMaxLength(64);
+        b.Property(j => j.LastError).HasMaxLength(2000);
+        b.HasIndex(j => j.Key).IsUnique();
+        // the runner's claim: pending jobs in due order
+        b.HasIndex(j => new { j.State, j.DueAt });
+        b.HasIndex(j => j.TicketId);
+    }
+}
+
+internal sealed class RuleConfiguration : IEntityTypeConfiguration<Rule>
+{
+    public void Configure(EntityTypeBuilder<Rule> b)
+    {
+        b.HasKey(r => r.Id);
+        b.Property(r => r.Name).HasMaxLength(Rule.NameMaxLength);
+        b.Property(r => r.Description).HasMaxLength(2000);
+        b.Property(r => r.Key).HasMaxLength(64);
+        b.HasIndex(r => r.Key).IsUnique();
+        b.Property(r => r.Version).IsConcurrencyToken();
+        b.Ignore(r => r.ETag);
+        b.Ignore(r => r.IsBuiltin);
+        b.PrimitiveCollection(r => r.Events).Metadata.SetValueComparer(ListComparers.Strings);
+        b.Property(r => r.Conditions).HasConversion(JsonColumn<List<RuleCondition>>.Converter, JsonColumn<List<RuleCondition>>.Comparer);
+        b.Property(r => r.Actions).HasConversion(JsonColumn<List<RuleAction>>.Converter, JsonColumn<List<RuleAction>>.Comparer);
+        b.Property(r => r.Settings).HasConversion(JsonColumn<Dictionary<string, JsonElement>>.Converter, JsonColumn<Dictionary<string, JsonElement>>.Comparer);
+    }
+}
+
+internal sealed class RuleRunConfiguration : IEntityTypeConfiguration<RuleRun>
+{
+    public void Configure(EntityTypeBuilder<RuleRun> b)
+    {
+        b.HasKey(r => r.Id);
+        b.Property(r => r.Trigger).HasMaxLength(64);
+        b.Property(r => r.Detail).HasMaxLength(RuleRun.DetailMaxLength);
+        b.HasIndex(r => new { r.RuleId, r.At });
+        b.HasIndex(r => r.TicketId);
+    }
+}
+
+/// <summary>A value stored as one JSON text column, compared by its JSON.</summary>
+internal static class JsonColumn<T> where T : class, new()
+{
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    public static readonly Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<T, string> Converter = new(
+        v => JsonSerializer.Serialize(v, Options),
+        v => JsonSerializer.Deserialize<T>(v, Options) ?? new T());
+
+    public static readonly ValueComparer<T> Comparer = new(
+        (a, c) => JsonSerializer.Serialize(a, Options) == JsonSerializer.Serialize(c, Options),
+        v => JsonSerializer.Serialize(v, Options).GetHashCode(StringComparison.Ordinal),
+        v => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(v, Options), Options)!);
+}
+
+internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>
+{
+    public void Configure(EntityTypeBuilder<Notification> b)
+    {
+        b.HasKey(n => n.Id);
+        b.Property(n => n.Kind).HasMaxLength(64);
+        b.Property(n => n.Text).HasMaxLength(Notification.TextMaxLength);
+        b.HasIndex(n => new { n.AgentId, n.CreatedAt });
+        b.HasOne<Agent>().WithMany().HasForeignKey(n => n.AgentId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class MessageTemplateConfiguration : IEntityTypeConfiguration<Core.Templates.MessageTemplate>
+{
+    public void Configure(EntityTypeBuilder<Core.Templates.MessageTemplate> b)
+    {
+        b.HasKey(t => t.Id);
+        b.Property(t => t.Key).HasMaxLength(Core.Templates.MessageTemplate.KeyMaxLength);
+        b.Property(t => t.Language).HasMaxLength(8);
+        b.Property(t => t.Name).HasMaxLength(Core.Templates.MessageTemplate.NameMaxLength);
+        b.Property(t => t.Body).HasMaxLength(Core.Templates.MessageTemplate.BodyMaxLength);
+        b.Property(t => t.Version).IsConcurrencyToken();
+        b.Ignore(t => t.ETag);
+        b.HasIndex(t => new { t.Key, t.Language }).IsUnique();
+    }
+}
+
+internal sealed class SurveyConfiguration : IEntityTypeConfiguration<Survey>
+{
+    public void Configure(EntityTypeBuilder<Survey> b)
+    {
+        b.HasKey(s => s.Id);
+        b.Property(s => s.TokenHash).HasMaxLength(64);
+        b.Property(s => s.Comment).HasMaxLength(Survey.CommentMaxLength);
+        b.HasIndex(s => s.TicketId).IsUnique();
+        b.HasIndex(s => s.AnsweredAt);
+        // answered once: a second answer racing the first finds the row changed
+        b.Property(s => s.AnsweredAt).IsConcurrencyToken();
+        b.HasOne<Ticket>().WithMany().HasForeignKey(s => s.TicketId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne<Customer>().WithMany().HasForeignKey(s => s.CustomerId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class LexiconRowConfiguration : IEntityTypeConfiguration<Lexicon.LexiconRow>
+{
+    public void Configure(EntityTypeBuilder<Lexicon.LexiconRow> b)
+    {
+        b.ToTable("Lexicon");
+        b.HasKey(r => r.Id);
+        b.Property(r => r.Id).HasMaxLength(Lexicon.LexiconRow.IdMaxLength);
+        b.Property(r => r.Pattern).HasMaxLength(Lexicon.LexiconRow.PatternMaxLength);
+        b.Property(r => r.Why).HasMaxLength(Lexicon.LexiconRow.TextMaxLength);
+        b.Property(r => r.Suggestion).HasMaxLength(Lexicon.LexiconRow.TextMaxLength);
     }
 }

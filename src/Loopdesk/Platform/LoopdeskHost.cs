@@ -2,6 +2,8 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Loopdesk.Agents;
 using Loopdesk.Customers;
+using Loopdesk.Lexicon;
+using Loopdesk.Rules;
 using Loopdesk.Data;
 using Loopdesk.Organizations;
 using Loopdesk.Search;
@@ -51,6 +53,7 @@ public static class LoopdeskHost
         services.AddSingleton<Tickets.TicketWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<Tickets.TicketWriter>());
         services.AddScoped<Agents.AgentAccounts>();
+        services.AddServiceRules();
 
         services.AddIdentityCore<StaffUser>(o =>
             {
@@ -130,6 +133,12 @@ public static class LoopdeskHost
         api.MapTeams();
         api.MapAgents();
         api.MapSearch();
+        api.MapRules();
+        api.MapCommitments();
+        api.MapTemplates();
+        api.MapLexicon();
+        api.MapServiceEndpoints();
+        api.MapCustomerProfile();
         return app;
     }
 
@@ -211,11 +220,13 @@ public sealed class LoopdeskMetrics : IDisposable
     public LoopdeskMetrics()
     {
         TicketsCreated = _meter.CreateCounter<long>("loopdesk.tickets.created", description: "Tickets opened, by channel");
+        JobsRun = _meter.CreateCounter<long>("loopdesk.jobs.run", description: "Outbox entries and timers run, by kind and outcome (done, retry, parked)");
         MessagesAdded = _meter.CreateCounter<long>("loopdesk.messages.added", description: "Messages and notes added, by channel");
     }
 
     public System.Diagnostics.Metrics.Counter<long> TicketsCreated { get; }
     public System.Diagnostics.Metrics.Counter<long> MessagesAdded { get; }
+    public System.Diagnostics.Metrics.Counter<long> JobsRun { get; }
 
     public void Dispose() => _meter.Dispose();
 }

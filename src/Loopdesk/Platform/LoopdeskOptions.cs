@@ -11,6 +11,31 @@ public sealed class LoopdeskOptions
     public DatabaseOptions Database { get; set; } = new();
 
     public ApiOptions Api { get; set; } = new();
+
+    /// <summary>The address customers reach this server at, for links in messages (survey answers). Default http://localhost:5080.</summary>
+    public string PublicUrl { get; set; } = "http://localhost:5080";
+
+    public CompanyOptions Company { get; set; } = new();
+
+    public Jobs.JobOptions Jobs { get; set; } = new();
+
+    public RulesOptions Rules { get; set; } = new();
+}
+
+/// <summary>Who "we" are in what the rules write.</summary>
+public sealed class CompanyOptions
+{
+    /// <summary>The name signed under messages. Default "Customer Service".</summary>
+    public string Name { get; set; } = "Customer Service";
+
+    /// <summary>The time zone times are written in for customers who have none (an IANA id). Default UTC.</summary>
+    public string TimeZone { get; set; } = "UTC";
+}
+
+public sealed class RulesOptions
+{
+    /// <summary>Let webhook actions call loopback and private network addresses. Default false.</summary>
+    public bool AllowPrivateWebhooks { get; set; }
 }
 
 public sealed class DatabaseOptions

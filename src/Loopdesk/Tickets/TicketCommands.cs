@@ -11,9 +11,9 @@ public sealed class TicketCommands(TicketWriter writer, TimeProvider clock, Html
     /// Opens a ticket with the customer's first message and contact, in one transaction, and returns it once committed.
     /// The ticket is not tracked by any context: load it again to change it.
     /// </summary>
-    public Task<Ticket> CreateAsync(CreateTicketRequest request, Actor actor, AgentRole role, CancellationToken ct)
+    public Task<Ticket> CreateAsync(CreateTicketRequest request, Actor actor, AgentRole role, CancellationToken ct, Guid? followUpOfId = null)
     {
         var now = clock.GetUtcNow();
-        return writer.OpenAsync(new OpenTicket(request, actor, role, request.OccurredAt ?? now, now, html.Clean(request.Html)), ct);
+        return writer.OpenAsync(new OpenTicket(request, actor, role, request.OccurredAt ?? now, now, html.Clean(request.Html), followUpOfId), ct);
     }
 }

@@ -10,7 +10,8 @@ public sealed record TicketDto(
     Guid Id, string Reference, string Subject, TicketStatus Status, TicketType Type, TicketPriority Priority, Channel Channel,
     Guid CustomerId, Guid? OrganizationId, Guid? TeamId, Guid? AssigneeId, IReadOnlyList<string> Tags,
     IReadOnlyDictionary<string, string> CustomFields, DateTimeOffset? DueAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    DateTimeOffset? FirstRepliedAt, DateTimeOffset? SolvedAt, DateTimeOffset? ClosedAt, int Version);
+    DateTimeOffset? FirstRepliedAt, DateTimeOffset? SolvedAt, DateTimeOffset? ClosedAt, int Version,
+    Loopdesk.Core.Agents.AgentTier Tier = Loopdesk.Core.Agents.AgentTier.Tier1, Guid? FollowUpOfId = null);
 
 public sealed record TicketPage(IReadOnlyList<TicketDto> Items, string? NextCursor);
 
@@ -18,7 +19,8 @@ public sealed record TicketEventDto(Guid Id, string Type, System.Text.Json.JsonE
 
 public sealed record MessageDto(
     Guid Id, Guid TicketId, MessageDirection Direction, Channel Channel, ActorKind AuthorKind, Guid? AuthorId, string Body, string? Html,
-    bool Internal, IReadOnlyList<Attachment> Attachments, string? ExternalId, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt);
+    bool Internal, IReadOnlyList<Attachment> Attachments, string? ExternalId, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt,
+    double? Sentiment = null, int LexiconOverrides = 0);
 
 public sealed record ContactDto(Guid Id, Guid CustomerId, Guid? TicketId, Channel Channel, string? Summary, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt);
 
@@ -76,6 +78,10 @@ public sealed class CreateTicketRequest : IValidatableObject
 
     /// <summary>When the contact really happened, for imported history. Admins only.</summary>
     public DateTimeOffset? OccurredAt { get; init; }
+
+    /// <summary>The reference of an earlier ticket the customer is coming back about; the new ticket links to it.</summary>
+    [MaxLength(32)]
+    public string? FollowUpOf { get; init; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -160,6 +166,9 @@ public sealed class AddMessageRequest : IValidatableObject
     /// <summary>When it was really said, for imported history. Admins only.</summary>
     public DateTimeOffset? OccurredAt { get; init; }
 
+    /// <summary>Send a reply the lexicon has findings on anyway; the override is recorded with the message.</summary>
+    public bool LexiconOverride { get; init; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(Body)) yield return new ValidationResult("The body is empty.", ["body"]);
@@ -192,10 +201,11 @@ internal static class TicketMapping
 {
     public static TicketDto ToDto(this Ticket t) => new(
         t.Id, t.Reference, t.Subject, t.Status, t.Type, t.Priority, t.Channel, t.CustomerId, t.OrganizationId, t.TeamId, t.AssigneeId,
-        t.Tags, t.CustomFields, t.DueAt, t.CreatedAt, t.UpdatedAt, t.FirstRepliedAt, t.SolvedAt, t.ClosedAt, t.Version);
+        t.Tags, t.CustomFields, t.DueAt, t.CreatedAt, t.UpdatedAt, t.FirstRepliedAt, t.SolvedAt, t.ClosedAt, t.Version, t.Tier, t.FollowUpOfId);
 
     public static MessageDto ToDto(this Message m) => new(
-        m.Id, m.TicketId, m.Direction, m.Channel, m.AuthorKind, m.AuthorId, m.Text, m.Html, m.Internal, m.Attachments, m.ExternalId, m.OccurredAt, m.RecordedAt);
+        m.Id, m.TicketId, m.Direction, m.Channel, m.AuthorKind, m.AuthorId, m.Text, m.Html, m.Internal, m.Attachments, m.ExternalId, m.OccurredAt, m.RecordedAt,
+        m.Sentiment, m.LexiconOverrides);
 
     public static ContactDto ToDto(this Contact c) => new(c.Id, c.CustomerId, c.TicketId, c.Channel, c.Summary, c.OccurredAt, c.RecordedAt);
 }

@@ -39,7 +39,8 @@ public static class TicketEndpoints
         tickets.MapPost("/{reference}/messages", AddMessageAsync).WithName("AddTicketMessage")
             .WithSummary("Add a message or note")
             .WithDescription("An outbound reply, the customer's words logged by an agent (inbound), or an internal note (`internal: true`). "
-                + "Collaborators may add internal notes only.");
+                + "Collaborators may add internal notes only. A reply the lexicon has findings on is 422 `lexicon.findings` (with the findings) "
+                + "unless it says `lexiconOverride: true`, which is recorded with the message.");
         tickets.MapPost("/{reference}/contacts", AddContactAsync).WithName("AddTicketContact").RequireAuthorization(Policies.Agent)
             .WithSummary("Log a contact").WithDescription("A call or visit an agent took about this ticket; it counts as one contact of the customer.");
         return tickets;
@@ -51,7 +52,14 @@ public static class TicketEndpoints
         if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
         if (body.TeamId is { } teamId && !await db.Teams.AnyAsync(t => t.Id == teamId, ct))
             return Problems.Unprocessable("team.unknown", "No team with that id.", "teamId");
-        var ticket = await commands.CreateAsync(body, user.Actor(), user.Role(), ct);
+        Guid? followUpOf = null;
+        if (body.FollowUpOf is not null)
+        {
+            var original = TicketReference.Parse(body.FollowUpOf) is { } r ? await db.Tickets.VisibleTo(user).Where(t => t.Reference == r).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct) : null;
+            if (original is null) return Problems.Unprocessable("ticket.unknown", "No ticket with that reference to follow up.", "followUpOf");
+            followUpOf = original;
+        }
+        var ticket = await commands.CreateAsync(body, user.Actor(), user.Role(), ct, followUpOf);
         http.Response.Headers.ETag = ticket.ETag;
         return TypedResults.Created($"/api/v1/tickets/{ticket.Reference}", ticket.ToDto());
     }
@@ -157,7 +165,7 @@ public static class TicketEndpoints
 
     private static async Task<Results<Created<MessageDto>, ProblemHttpResult>> AddMessageAsync(
         string reference, AddMessageRequest body, ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, HtmlCleaner html,
-        LoopdeskMetrics metrics, HttpContext http, CancellationToken ct)
+        LoopdeskMetrics metrics, Rules.RuleBook book, Lexicon.LexiconService lexicon, HttpContext http, CancellationToken ct)
     {
         if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
         var ticket = await FindAsync(db, reference, user, ct);
@@ -165,6 +173,20 @@ public static class TicketEndpoints
         if (!body.Internal && !user.IsAtLeast(AgentRole.Agent))
             return Problems.Forbidden("Collaborators add internal notes; a reply to the customer is an agent's.", "internal");
 
+        var findings = 0;
+        if (body.Direction == MessageDirection.Outbound && !body.Internal && body.OccurredAt is null
+            && (await book.GetAsync(db, ct)).All.Values.FirstOrDefault(r => r.Key == "language") is { Enabled: true } language && language.Flag("requireOverride", true))
+        {
+            var found = await lexicon.CheckAsync(db, body.Body, ticket, ct);
+            findings = found.Count;
+            if (findings > 0 && !body.LexiconOverride)
+            {
+                var problem = Problems.Unprocessable("lexicon.findings",
+                    $"The reply has {findings} lexicon finding(s); change the words, or send it with lexiconOverride: true.", "body");
+                problem.ProblemDetails.Extensions["findings"] = found.Select(Lexicon.LexiconEndpoints.ToDto).ToList();
+                return problem;
+            }
+        }
         var now = clock.GetUtcNow();
         var channel = body.Channel ?? ticket.Channel;
         // an agent logging what the customer said writes in the customer's name
@@ -172,6 +194,7 @@ public static class TicketEndpoints
         var verdict = ticket.AddMessage(new NewMessage(body.Direction, channel, body.Body.Trim(), html.Clean(body.Html), body.Internal),
             author, body.OccurredAt ?? now, now, out var message);
         if (!verdict.IsOk) return Problems.RuleViolation(verdict);
+        if (findings > 0) message.OverrodeLexicon(findings);
         if (body.Direction == MessageDirection.Inbound) ticket.RecordContact(channel, null, author, body.OccurredAt ?? now, now);
         await db.SaveChangesAsync(ct);
         metrics.MessagesAdded.Add(1, new KeyValuePair<string, object?>("channel", Wire.Name(channel)));

@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Loopdesk.Tickets;
 
 /// <summary>A ticket to open, with everything decided at the time of the request.</summary>
-public sealed record OpenTicket(CreateTicketRequest Request, Actor Actor, AgentRole Role, DateTimeOffset OccurredAt, DateTimeOffset Now, string? Html);
+public sealed record OpenTicket(CreateTicketRequest Request, Actor Actor, AgentRole Role, DateTimeOffset OccurredAt, DateTimeOffset Now, string? Html, Guid? FollowUpOfId = null);
 
 /// <summary>
 /// Opens tickets in groups: requests that arrive together are written in one transaction (group commit), which spends
@@ -140,7 +140,7 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
         var customer = lookup.Resolve(db, r.Customer.Name, r.Customer.Email, r.Customer.Phone, c.Now);
         var ticket = Ticket.Open(
             new NewTicket(TicketReference.New(), r.Subject, r.Channel, customer.Id, customer.OrganizationId, r.Type, r.Priority, r.Tags, r.TeamId,
-                CreatorIsCollaborator: c.Role == AgentRole.Collaborator),
+                CreatorIsCollaborator: c.Role == AgentRole.Collaborator, FollowUpOfId: c.FollowUpOfId),
             c.Actor, c.OccurredAt, c.Now);
         ticket.AddMessage(new NewMessage(MessageDirection.Inbound, r.Channel, r.Body.Trim(), c.Html), Actor.Customer(customer.Id), c.OccurredAt, c.Now, out _);
         ticket.RecordContact(r.Channel, null, Actor.Customer(customer.Id), c.OccurredAt, c.Now);

@@ -192,7 +192,7 @@ public abstract class BadInputTests(LoopdeskApp app)
         Assert.Equal("body", (await create.ProblemAsync(HttpStatusCode.BadRequest, Ct)).Field());
         Assert.Equal("body", (await reply.ProblemAsync(HttpStatusCode.BadRequest, Ct)).Field());
         Assert.Equal(before, await CountAsync());
-        Assert.Single(await client.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct));
+        Assert.Single((await client.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct)).ByPeople());
         var exactly = await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = tooLong[1..] }, Ct);
         Assert.Equal(HttpStatusCode.Created, exactly.StatusCode);
     }

@@ -59,5 +59,9 @@ public static class ApiClient
         return root;
     }
 
+    /// <summary>The messages people wrote, without what the service rules sent (acknowledgements, follow-ups).</summary>
+    public static List<MessageDto> ByPeople(this List<MessageDto> messages)
+        => [.. messages.Where(m => m.AuthorKind != Core.Common.ActorKind.System)];
+
     public static string? Field(this JsonElement problem) => problem.TryGetProperty("field", out var f) ? f.GetString() : null;
 }

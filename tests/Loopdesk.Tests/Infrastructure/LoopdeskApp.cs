@@ -37,6 +37,16 @@ public abstract class LoopdeskApp : WebApplicationFactory<Program>, IAsyncLifeti
     /// <summary>A client signed in with the API token of the staff member holding <paramref name="role"/>.</summary>
     public HttpClient CreateClient(AgentRole role) => ClientWithToken(_staff[role].Token);
 
+    /// <summary>Runs every outbox entry and timer due at the fake clock's time, as the job runner would; returns how many ran.</summary>
+    public Task<int> RunJobsAsync() => Services.GetRequiredService<Loopdesk.Jobs.JobRunner>().RunDueAsync(TestContext.Current.CancellationToken);
+
+    /// <summary>Moves the fake clock on and runs what fell due.</summary>
+    public Task<int> AdvanceAsync(TimeSpan by)
+    {
+        Clock.Advance(by);
+        return RunJobsAsync();
+    }
+
     public HttpClient ClientWithToken(string? token)
     {
         var client = CreateClient();
@@ -50,6 +60,8 @@ public abstract class LoopdeskApp : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("Loopdesk:Database:Provider", Provider);
         builder.UseSetting("Loopdesk:Database:ConnectionString", ConnectionString);
         builder.UseSetting("Loopdesk:Api:RequestsPerSecond", "0");
+        // due jobs run when a test says so (RunJobsAsync), at the fake clock's time, never behind its back
+        builder.UseSetting("Loopdesk:Jobs:Enabled", "false");
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
         builder.UseSetting("Serilog:MinimumLevel:Override:Microsoft.Hosting.Lifetime", "Warning");
         builder.UseSetting("LOOPDESK_ADMIN_EMAIL", "admin@loopdesk.test");

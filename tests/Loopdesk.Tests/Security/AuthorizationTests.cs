@@ -26,10 +26,11 @@ public abstract class AuthorizationTests(LoopdeskApp app)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>What every request of the matrix needs; made once per database.</summary>
-    private sealed record World(string Reference, Guid CustomerId, Guid OrganizationId, Guid TeamId, Guid TargetAgentId, string RevokedToken);
+    private sealed record World(string Reference, Guid CustomerId, Guid OrganizationId, Guid TeamId, Guid TargetAgentId, string RevokedToken,
+        Guid RuleId, Guid TemplateId, string LexiconId);
 
     /// <summary>One request: who sends it (the caller's agent id, for routes about "your own"), against the world.</summary>
-    private sealed record Scene(World World, HttpClient Admin, Guid Self);
+    private sealed record Scene(World World, HttpClient Admin, Guid Self, LoopdeskApp App);
 
     /// <summary>
     /// A route, the least role its policy lets in (null: anyone, signed in or not), and what a caller that is let in gets.
@@ -112,6 +113,81 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         }),
 
         new("GET /api/v1/search", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/search?q=printer")),
+
+        new("GET /api/v1/rules", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/rules")),
+        new("GET /api/v1/rules/{id:guid}", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/rules/{s.World.RuleId}")),
+        new("POST /api/v1/rules", AgentRole.Admin, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/rules", MatrixRule())),
+        new("PATCH /api/v1/rules/{id:guid}", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Patch, $"/api/v1/rules/{s.World.RuleId}", new { position = 2000 })),
+        new("DELETE /api/v1/rules/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
+        {
+            var rule = await (await s.Admin.PostJsonAsync("/api/v1/rules", MatrixRule(), CancellationToken.None)).ReadAsync<Rules.RuleDto>(CancellationToken.None);
+            return await Send(HttpMethod.Delete, $"/api/v1/rules/{rule.Id}");
+        }),
+        new("GET /api/v1/rules/{id:guid}/runs", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/rules/{s.World.RuleId}/runs")),
+
+        new("POST /api/v1/tickets/{reference}/commitments", AgentRole.Agent, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/commitments", new { description = "Call back", dueAt = s.App.Clock.GetUtcNow().AddDays(1) })),
+        new("GET /api/v1/tickets/{reference}/commitments", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/commitments")),
+        new("POST /api/v1/tickets/{reference}/callback", AgentRole.Agent, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/callback", new { note = "after lunch" })),
+        new("POST /api/v1/tickets/{reference}/resolution", AgentRole.Agent, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/tickets/{await SolvedTicketAsync(s.Admin)}/resolution", new { agreed = false, comment = "Still broken" })),
+        new("GET /api/v1/commitments", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/commitments?state=open")),
+        new("POST /api/v1/commitments/{id:guid}/kept", AgentRole.Agent, HttpStatusCode.OK, async s =>
+        {
+            var made = await (await s.Admin.PostJsonAsync($"/api/v1/tickets/{s.World.Reference}/commitments",
+                new { description = "Send the label", dueAt = s.App.Clock.GetUtcNow().AddDays(1) }, CancellationToken.None)).ReadAsync<Rules.CommitmentDto>(CancellationToken.None);
+            return await Send(HttpMethod.Post, $"/api/v1/commitments/{made.Id}/kept");
+        }),
+
+        new("GET /api/v1/templates", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/templates")),
+        new("POST /api/v1/templates", AgentRole.Admin, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/templates", MatrixTemplate())),
+        new("PATCH /api/v1/templates/{id:guid}", AgentRole.Admin, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/templates/{s.World.TemplateId}", new { body = "Hi {{ customer.first_name }}" })),
+        new("DELETE /api/v1/templates/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
+        {
+            var made = await (await s.Admin.PostJsonAsync("/api/v1/templates", MatrixTemplate(), CancellationToken.None)).ReadAsync<Rules.TemplateDto>(CancellationToken.None);
+            return await Send(HttpMethod.Delete, $"/api/v1/templates/{made.Id}");
+        }),
+        new("POST /api/v1/templates/preview", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Post, "/api/v1/templates/preview", new { body = "Hello {{ customer.first_name }}", ticketRef = s.World.Reference })),
+
+        new("POST /api/v1/lexicon/check", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Post, "/api/v1/lexicon/check", new { text = "It's our policy." })),
+        new("GET /api/v1/lexicon", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/lexicon")),
+        new("POST /api/v1/lexicon", AgentRole.Admin, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/lexicon", MatrixLexicon())),
+        new("PATCH /api/v1/lexicon/{id}", AgentRole.Admin, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/lexicon/{s.World.LexiconId}", new { suggestion = "Say it kindly." })),
+        new("DELETE /api/v1/lexicon/{id}", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
+        {
+            var made = await (await s.Admin.PostJsonAsync("/api/v1/lexicon", MatrixLexicon(), CancellationToken.None)).ReadAsync<Lexicon.LexiconEntryDto>(CancellationToken.None);
+            return await Send(HttpMethod.Delete, $"/api/v1/lexicon/{made.Id}");
+        }),
+
+        new("GET /api/v1/surveys", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/surveys")),
+        new("POST /api/v1/surveys/{id:guid}/answer", null, HttpStatusCode.OK, async s =>
+        {
+            var (id, token) = await SurveyAsync(s.Admin);
+            return await Send(HttpMethod.Post, $"/api/v1/surveys/{id}/answer", new { token, rating = 5 });
+        }),
+        new("GET /api/v1/me/notifications", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/me/notifications")),
+        new("POST /api/v1/me/notifications/{id:guid}/read", AgentRole.Collaborator, HttpStatusCode.NoContent, async s =>
+        {
+            // notifications come from rules; the test writes one straight into the store for the caller
+            using var scope = s.App.Services.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<Data.LoopdeskDb>();
+            var notification = new Core.Agents.Notification(s.Self, null, "test", "Matrix notice", s.App.Clock.GetUtcNow());
+            db.Notifications.Add(notification);
+            await db.SaveChangesAsync();
+            return await Send(HttpMethod.Post, $"/api/v1/me/notifications/{notification.Id}/read");
+        }),
+        new("GET /api/v1/outbox", AgentRole.Admin, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/outbox?state=pending")),
+        new("POST /api/v1/outbox/{id:guid}/retry", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
+        {
+            var pending = await s.Admin.GetJsonAsync<List<Rules.OutboxEntryDto>>("/api/v1/outbox?state=pending", CancellationToken.None);
+            return await Send(HttpMethod.Post, $"/api/v1/outbox/{pending[0].Id}/retry");
+        }),
+        new("GET /api/v1/customers/{id:guid}/profile", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/customers/{s.World.CustomerId}/profile")),
     ];
 
     public static TheoryData<string, Caller> Matrix()
@@ -145,7 +221,7 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         using var admin = app.CreateClient(AgentRole.Admin);
         using var client = ClientFor(caller, world);
         var self = caller >= Caller.Collaborator ? app.AgentId(RoleOf(caller)) : app.AgentId(AgentRole.Agent);
-        using var request = await route.Build(new Scene(world, admin, self));
+        using var request = await route.Build(new Scene(world, admin, self, app));
 
         using var response = await client.SendAsync(request, Ct);
 
@@ -220,7 +296,7 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         Assert.Contains(own.Reference, listed);
         var searched = await collaborator.GetJsonAsync<TicketPage>($"/api/v1/tickets?q={word}", Ct);
         Assert.Equal([own.Reference], searched.Items.Select(t => t.Reference));
-        Assert.Single(await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{hidden.Reference}/messages", Ct));
+        Assert.Single((await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{hidden.Reference}/messages", Ct)).ByPeople());
 
         var shared = await agent.PatchJsonAsync($"/api/v1/tickets/{hidden.Reference}", new { shareWith = app.AgentId(AgentRole.Collaborator) }, Ct);
         Assert.Equal(HttpStatusCode.OK, shared.StatusCode);
@@ -254,11 +330,11 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         var afterRefusals = await agent.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct);
         Assert.Equal(before.Version, afterRefusals.Version);
         Assert.Equal(before.Status, afterRefusals.Status);
-        Assert.Single(await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct));
+        Assert.Single((await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct)).ByPeople());
 
         var note = await collaborator.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = "Shelf B was not counted.", @internal = true }, Ct);
         Assert.Equal(HttpStatusCode.Created, note.StatusCode);
-        var messages = await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct);
+        var messages = (await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct)).ByPeople();
         Assert.Equal(2, messages.Count);
         Assert.True(messages[1].Internal);
         Assert.Equal(app.AgentId(AgentRole.Collaborator), messages[1].AuthorId);
@@ -507,7 +583,43 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             new { name = "Matrix Target", email = $"target{Guid.NewGuid():N}@loopdesk.test", role = "agent" }, ct)).ReadAsync<AgentDto>(ct);
         var revoked = await CreateTokenAsync(admin, app.AgentId(AgentRole.Agent));
         (await admin.DeleteAsync($"/api/v1/tokens/{revoked.Id}", ct)).EnsureSuccessStatusCode();
-        return new World(ticket.Reference, customerId, organization.Id, team.Id, target.Id, revoked.Token);
+        var rule = await (await admin.PostJsonAsync("/api/v1/rules", MatrixRule(), ct)).ReadAsync<Rules.RuleDto>(ct);
+        var template = await (await admin.PostJsonAsync("/api/v1/templates", MatrixTemplate(), ct)).ReadAsync<Rules.TemplateDto>(ct);
+        var lexicon = await (await admin.PostJsonAsync("/api/v1/lexicon", MatrixLexicon(), ct)).ReadAsync<Lexicon.LexiconEntryDto>(ct);
+        return new World(ticket.Reference, customerId, organization.Id, team.Id, target.Id, revoked.Token, rule.Id, template.Id!.Value, lexicon.Id);
+    }
+
+    private static object MatrixRule() => new
+    {
+        name = "Matrix rule",
+        events = new[] { "ticket.created" },
+        conditions = new[] { new { field = "ticket.subject", @operator = "contains", value = "matrix-never" } },
+        actions = new[] { new { type = "add_tag", value = "matrix" } },
+    };
+
+    private static object MatrixTemplate() => new { key = $"macro.matrix-{Guid.NewGuid():N}", language = "en", name = "Matrix", body = "Hello {{ customer.first_name }}" };
+
+    private static object MatrixLexicon() => new
+    {
+        id = $"matrix-{Guid.NewGuid():N}", category = "banned", pattern = "matrix never says this", isRegex = false, why = "Test entry.", suggestion = "Say something else.",
+    };
+
+    /// <summary>A ticket of its own, solved by the admin: waiting for the customer's answer.</summary>
+    private static async Task<string> SolvedTicketAsync(HttpClient admin)
+    {
+        var ticket = await admin.CreateTicketAsync("Matrix solved", CancellationToken.None);
+        (await admin.PatchJsonAsync($"/api/v1/tickets/{ticket.Reference}", new { status = "solved" }, CancellationToken.None)).EnsureSuccessStatusCode();
+        return ticket.Reference;
+    }
+
+    /// <summary>A closed ticket's survey and the token of its answer link, read from the survey message as a customer would.</summary>
+    internal static async Task<(Guid Id, string Token)> SurveyAsync(HttpClient admin)
+    {
+        var reference = await SolvedTicketAsync(admin);
+        (await admin.PostJsonAsync($"/api/v1/tickets/{reference}/resolution", new { agreed = true }, CancellationToken.None)).EnsureSuccessStatusCode();
+        var messages = await admin.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{reference}/messages", CancellationToken.None);
+        var link = System.Text.RegularExpressions.Regex.Match(messages[^1].Body, @"/survey/(?<id>[0-9a-f-]{36})\?token=(?<token>[A-Za-z0-9_-]+)");
+        return (Guid.Parse(link.Groups["id"].Value), link.Groups["token"].Value);
     }
 
     private static async Task<Guid> CreateCustomerAsync(HttpClient admin, string name)

@@ -151,7 +151,7 @@ public abstract class TicketApiTests(LoopdeskApp app)
         var afterCustomer = await client.GetJsonAsync<TicketDto>($"/api/v1/tickets/{created.Reference}", Ct);
         Assert.Equal(TicketStatus.Open, afterCustomer.Status);
 
-        var messages = await client.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{created.Reference}/messages", Ct);
+        var messages = (await client.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{created.Reference}/messages", Ct)).ByPeople();
         Assert.Equal(3, messages.Count);
         Assert.Equal(Core.Common.ActorKind.Customer, messages[2].AuthorKind);
     }

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Loopdesk.Data;
+using Loopdesk.Platform;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace Loopdesk.Jobs;
+
+/// <summary>
+/// Runs due jobs. Each process claims a batch by writing its name and a lease on the rows (on PostgreSQL with
+/// <c>FOR UPDATE SKIP LOCKED</c>, so several processes share one database and never take the same job), runs the
+/// handlers, and deletes each job in the transaction that saves its handler's changes. A failed job is tried again
+/// with growing delays and parked after the last attempt. A process that dies leaves its lease to run out, after which
+/// another process takes the job: delivery is at least once, and consumers get the job id to drop a repeat.
+/// </summary>
+public sealed class JobRunner : BackgroundService
+{
+    private readonly IServiceScopeFactory _scopes;
+    private readonly Dictionary<string, IJobHandler> _handlers;
+    private readonly TimeProvider _clock;
+    private readonly JobOptions _options;
+    private readonly ILogger<JobRunner> _log;
+    private readonly LoopdeskMetrics _metrics;
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SemaphoreSlim _claimGate = new(1, 1);
+
+    public JobRunner(IServiceScopeFactory scopes, IEnumerable<IJobHandler> handlers, TimeProvider clock, IOptions<LoopdeskOptions> options,
+        ILogger<JobRunner> log, LoopdeskMetrics metrics)
+    {
+        _scopes = scopes;
+        _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
+        _clock = clock;
+        _options = options.Value.Jobs;
+        _log = log;
+        _metrics = metrics;
+        var name = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+        Name = name.Length > 64 ? name[^64..] : name;
+    }
+
+    /// <summary>This process's name on the jobs it holds.</summary>
+    public string Name { get; }
+
+    /// <summary>Work was added for now: look at once instead of at the next poll.</summary>
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0)
+        {
+            try { _wake.Release(); } catch (SemaphoreFullException) { }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled) return;
+        var poll = TimeSpan.FromMilliseconds(Math.Max(10, _options.PollIntervalMilliseconds));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var ran = 0;
+            try
+            {
+                ran = await RunBatchAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Running due jobs failed; trying again at the next poll");
+            }
+            if (ran > 0) continue;
+            try
+            {
+                await _wake.WaitAsync(poll, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs every job due now, batch after batch, until none is left; returns how many ran. For tests and the command line.</summary>
+    public async Task<int> RunDueAsync(CancellationToken ct = default)
+    {
+        var total = 0;
+        for (var round = 0; round < 1000; round++)
+        {
+            var ran = await RunBatchAsync(ct);
+            if (ran == 0) break;
+            total += ran;
+        }
+        return total;
+    }
+
+    private async Task<int> RunBatchAsync(CancellationToken ct)
+    {
+        var now = _clock.GetUtcNow();
+        List<Job> claimed;
+        await _claimGate.WaitAsync(ct);
+        try
+        {
+            claimed = await ClaimAsync(now, ct);
+        }
+        finally
+        {
+            _claimGate.Release();
+        }
+        if (claimed.Count == 0) return 0;
+
+        var done = new ConcurrentBag<Guid>();
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = ct },
+            async (job, token) => await RunOneAsync(job, now, done, token));
+        if (!done.IsEmpty)
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            var ids = done.ToList();
+            await db.Jobs.Where(j => ids.Contains(j.Id) && j.LockedBy == Name).ExecuteDeleteAsync(CancellationToken.None);
+        }
+        return claimed.Count;
+    }
+
+    private async Task<List<Job>> ClaimAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        var until = now.AddSeconds(Math.Max(1, _options.LeaseSeconds)).UtcDateTime;
+        var at = now.UtcDateTime;
+        var size = Math.Max(1, _options.BatchSize);
+        if (db.IsPostgres)
+        {
+            return await db.Jobs.FromSql($"""
+                UPDATE "Jobs" SET "LockedBy" = {Name}, "LockedUntil" = {until}
+                WHERE "Id" IN (
+                    SELECT "Id" FROM "Jobs"
+                    WHERE "State" = 'Pending' AND "DueAt" <= {at} AND ("LockedUntil" IS NULL OR "LockedUntil" < {at})
+                    ORDER BY "DueAt" LIMIT {size}
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """).AsNoTracking().ToListAsync(ct);
+        }
+        // SQLite is one process; the claim gate keeps this process's claims apart
+        var ids = await db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Pending && j.DueAt <= now && (j.LockedUntil == null || j.LockedUntil < now))
+            .OrderBy(j => j.DueAt).Select(j => j.Id).Take(size).ToListAsync(ct);
+        if (ids.Count == 0) return [];
+        await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.LockedBy, Name)
+            .SetProperty(j => j.LockedUntil, now.AddSeconds(Math.Max(1, _options.LeaseSeconds))), ct);
+        return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id) && j.LockedBy == Name).OrderBy(j => j.DueAt).ToListAsync(ct);
+    }
+
+    private async Task RunOneAsync(Job job, DateTimeOffset now, ConcurrentBag<Guid> done, CancellationToken ct)
+    {
+        if (!_handlers.TryGetValue(job.Kind, out var handler))
+        {
+            await FailAsync(job, $"No handler for jobs of kind \"{job.Kind}\".", now, park: true);
+            return;
+        }
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            await handler.HandleAsync(new JobContext(job, db, scope.ServiceProvider, now), ct);
+            if (db.ChangeTracker.HasChanges())
+            {
+                db.Jobs.Attach(job);
+                db.Jobs.Remove(job);
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+            else
+            {
+                done.Add(job.Id);
+            }
+            _metrics.JobsRun.Add(1, new KeyValuePair<string, object?>("kind", job.Kind), new KeyValuePair<string, object?>("outcome", "done"));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // shutting down: the lease runs out and the job is taken again
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning(e, "Job {JobId} ({Kind}) failed on attempt {Attempt}", job.Id, job.Kind, job.Attempts + 1);
+            await FailAsync(job, e.Message, now, park: false);
+        }
+    }
+
+    private async Task FailAsync(Job job, string error, DateTimeOffset now, bool park)
+    {
+        var max = park ? job.Attempts + 1 : Math.Max(1, _options.MaxAttempts);
+        var delay = TimeSpan.FromSeconds(Math.Min(_options.MaxRetryDelaySeconds, _options.RetryDelaySeconds * Math.Pow(2, job.Attempts)));
+        delay += TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Min(int.MaxValue, delay.TotalMilliseconds / 5 + 1)));
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        db.Jobs.Attach(job);
+        job.Failed(error, now + delay, max);
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // the job is gone (its ticket was deleted, or a timer was cancelled meanwhile): nothing to retry
+        }
+        _metrics.JobsRun.Add(1, new KeyValuePair<string, object?>("kind", job.Kind), new KeyValuePair<string, object?>("outcome", job.State == JobState.Parked ? "parked" : "retry"));
+    }
+}
+
+/// <summary>The "Loopdesk:Jobs" settings.</summary>
+public sealed class JobOptions
+{
+    /// <summary>Whether this process runs due jobs. Turn off on a process that should only serve requests.</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>How often an idle runner looks for due jobs; work added by this process wakes it at once.</summary>
+    public int PollIntervalMilliseconds { get; set; } = 250;
+    public int BatchSize { get; set; } = 100;
+    /// <summary>Jobs run at the same time by one process.</summary>
+    public int Concurrency { get; set; } = 4;
+    /// <summary>Attempts before a job is parked.</summary>
+    public int MaxAttempts { get; set; } = 8;
+    /// <summary>The first retry delay; it doubles with every attempt up to <see cref="MaxRetryDelaySeconds"/>.</summary>
+    public double RetryDelaySeconds { get; set; } = 10;
+    public double MaxRetryDelaySeconds { get; set; } = 3600;
+    /// <summary>How long a claimed job stays with its process before another may take it.</summary>
+    public int LeaseSeconds { get; set; } = 300;
+}
+
+/// <summary>Wakes this process's runner when a save added a job that is due now (an outbox entry).</summary>
+public sealed class JobSignal(IServiceProvider services, TimeProvider clock) : SaveChangesInterceptor
+{
+    private readonly ConditionalWeakTable<DbContext, object> _pending = [];
+
+    public override ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        Note(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Note(eventData.Context);
+        return result;
+    }
+
+    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        Signal(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        Signal(eventData.Context);
+        return result;
+    }
+
+    private void Note(DbContext? context)
+    {
+        if (context is null) return;
+        var now = clock.GetUtcNow();
+        // added entities are known without a scan for changes, which the save itself is about to make
+        var detect = context.ChangeTracker.AutoDetectChangesEnabled;
+        context.ChangeTracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            foreach (var entry in context.ChangeTracker.Entries<Job>())
+            {
+                if (entry.State == EntityState.Added && entry.Entity.DueAt <= now)
+                {
+                    _pending.AddOrUpdate(context, this);
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            context.ChangeTracker.AutoDetectChangesEnabled = detect;
+        }
+    }
+
+    private void Signal(DbContext? context)
+    {
+        if (context is null || !_pending.TryGetValue(context, out _)) return;
+        _pending.Remove(context);
+        services.GetService<JobRunner>()?.Wake();
+    }
+}

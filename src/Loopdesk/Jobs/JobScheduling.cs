@@ -1,0 +1,61 @@
+using Loopdesk.Core.Common;
+using Loopdesk.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loopdesk.Jobs;
+
+/// <summary>Does one kind of job. Changes it makes through <see cref="JobContext.Db"/> are saved with the job's completion, in one transaction.</summary>
+public interface IJobHandler
+{
+    string Kind { get; }
+
+    Task HandleAsync(JobContext context, CancellationToken ct);
+}
+
+/// <summary>What a handler gets: the job, a database context of its own, and the time it runs at.</summary>
+public sealed record JobContext(Job Job, LoopdeskDb Db, IServiceProvider Services, DateTimeOffset Now);
+
+/// <summary>Adding jobs to the transaction being built: work for now (the outbox) and timers (keyed, movable, cancellable).</summary>
+public static class JobScheduling
+{
+    /// <summary>Adds work to do as soon as the change is committed.</summary>
+    public static Job Enqueue(this LoopdeskDb db, string kind, object payload, DateTimeOffset now, Guid? ticketId = null)
+    {
+        var job = new Job(kind, Wire.Json(payload), now, now, ticketId);
+        db.Jobs.Add(job);
+        return job;
+    }
+
+    /// <summary>Sets the timer named <paramref name="key"/> to fire at <paramref name="dueAt"/>, moving it if it is set already.</summary>
+    public static async Task<Job> ScheduleAsync(this LoopdeskDb db, string key, string kind, object payload, DateTimeOffset dueAt,
+        DateTimeOffset now, Guid? ticketId, CancellationToken ct)
+    {
+        var json = Wire.Json(payload);
+        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct);
+        if (job is null || db.Entry(job).State == EntityState.Deleted)
+        {
+            if (job is not null) db.Entry(job).State = EntityState.Detached;
+            job = new Job(kind, json, dueAt, now, ticketId, key);
+            db.Jobs.Add(job);
+        }
+        else
+        {
+            job.Reschedule(dueAt, json);
+        }
+        return job;
+    }
+
+    /// <summary>Removes the timer named <paramref name="key"/>, if it is set.</summary>
+    public static async Task CancelAsync(this LoopdeskDb db, string key, CancellationToken ct)
+    {
+        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct);
+        if (job is not null) db.Jobs.Remove(job);
+    }
+
+    /// <summary>Removes every timer of a ticket whose key starts with <paramref name="keyPrefix"/>.</summary>
+    public static async Task CancelAllAsync(this LoopdeskDb db, Guid ticketId, string keyPrefix, CancellationToken ct)
+    {
+        var jobs = await db.Jobs.Where(j => j.TicketId == ticketId && j.Key != null && j.Key.StartsWith(keyPrefix)).ToListAsync(ct);
+        db.Jobs.RemoveRange(jobs);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Loopdesk.Core.Agents;
+using Loopdesk.Core.Common;
+using Loopdesk.Core.Customers;
+using Loopdesk.Core.Rules;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Data;
+using Loopdesk.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Loopdesk.Rules;
+
+/// <summary>
+/// Delivers an outbound message on one channel (email, chat, SMS…). A channel plugs in by registering one; a message on
+/// a channel with no adapter stays on the ticket, where the customer reads it in the portal.
+/// </summary>
+public interface IChannelAdapter
+{
+    Channel Channel { get; }
+
+    /// <summary>Sends the message. <paramref name="deliveryId"/> is the same on a repeat, so the far side can drop a duplicate.</summary>
+    Task DeliverAsync(Guid deliveryId, Message message, Ticket ticket, Customer customer, CancellationToken ct);
+}
+
+/// <summary>What leaves the process because of a rule: messages to the customer, notices to staff, webhook calls; all through the outbox.</summary>
+public sealed class Outbound
+{
+    public const string DeliverKind = "message.deliver";
+    public const string WebhookKind = "webhook.call";
+
+    /// <summary>Adds an outbound message to the ticket and queues its delivery in the same transaction. Null when the ticket takes no messages.</summary>
+    public Message? SendToCustomer(LoopdeskDb db, Ticket ticket, string text, Channel channel, Actor actor, DateTimeOffset now)
+    {
+        if (!ticket.AddMessage(new NewMessage(MessageDirection.Outbound, channel, text), actor, now, now, out var message).IsOk) return null;
+        db.Enqueue(DeliverKind, new Delivery(message.Id, ticket.Id), now, ticket.Id);
+        return message;
+    }
+
+    /// <summary>Tells staff members something, in the same transaction.</summary>
+    public static void Notify(LoopdeskDb db, IEnumerable<Guid> agentIds, Ticket? ticket, string kind, string text, DateTimeOffset now)
+    {
+        foreach (var id in agentIds.Distinct()) db.Notifications.Add(new Notification(id, ticket?.Id, kind, text, now));
+    }
+
+    /// <summary>The members of a team (its lead included), active ones only.</summary>
+    public static async Task<List<Guid>> TeamMembersAsync(LoopdeskDb db, Guid teamId, CancellationToken ct)
+    {
+        var lead = await db.Teams.Where(t => t.Id == teamId).Select(t => t.LeadId).FirstOrDefaultAsync(ct);
+        var members = await db.Agents.Where(a => a.Active && a.TeamIds.Contains(teamId)).Select(a => a.Id).ToListAsync(ct);
+        if (lead is { } l) members.Add(l);
+        return members;
+    }
+
+    public void CallWebhook(LoopdeskDb db, Ticket ticket, Guid ruleId, string url, string eventType, DateTimeOffset now)
+        => db.Enqueue(WebhookKind, new WebhookCall(url, ruleId, ticket.Id, ticket.Reference, eventType), now, ticket.Id);
+}
+
+public sealed record Delivery(Guid MessageId, Guid TicketId);
+
+public sealed record WebhookCall(string Url, Guid RuleId, Guid TicketId, string Reference, string Event);
+
+/// <summary>Runs <see cref="Outbound.DeliverKind"/> jobs through the channel's adapter.</summary>
+public sealed class DeliveryHandler(IEnumerable<IChannelAdapter> adapters) : IJobHandler
+{
+    private readonly Dictionary<Channel, IChannelAdapter> _adapters = adapters.GroupBy(a => a.Channel).ToDictionary(g => g.Key, g => g.Last());
+
+    public string Kind => Outbound.DeliverKind;
+
+    public async Task HandleAsync(JobContext context, CancellationToken ct)
+    {
+        var delivery = JsonSerializer.Deserialize<Delivery>(context.Job.Payload, JsonSerializerOptions.Web)!;
+        var message = await context.Db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == delivery.MessageId, ct);
+        if (message is null) return; // the ticket is gone
+        if (!_adapters.TryGetValue(message.Channel, out var adapter)) return; // stays on the ticket, read in the portal
+        var ticket = await context.Db.Tickets.AsNoTracking().FirstAsync(t => t.Id == delivery.TicketId, ct);
+        var customer = await context.Db.Customers.AsNoTracking().FirstAsync(c => c.Id == ticket.CustomerId, ct);
+        await adapter.DeliverAsync(context.Job.Id, message, ticket, customer, ct);
+    }
+}
+
+/// <summary>
+/// Calls a rule's webhook: a JSON POST naming the rule, the ticket and the event, with the delivery id in
+/// <c>Loopdesk-Delivery</c>. The address is checked again at call time against what its name resolves to, so a name
+/// that points inside the network is refused unless private webhooks are allowed.
+/// </summary>
+public sealed class WebhookHandler(IHttpClientFactory http, Microsoft.Extensions.Options.IOptions<Platform.LoopdeskOptions> options) : IJobHandler
+{
+    public const string ClientName = "webhooks";
+
+    public string Kind => Outbound.WebhookKind;
+
+    public async Task HandleAsync(JobContext context, CancellationToken ct)
+    {
+        var call = JsonSerializer.Deserialize<WebhookCall>(context.Job.Payload, JsonSerializerOptions.Web)!;
+        var allowPrivate = options.Value.Rules.AllowPrivateWebhooks;
+        var check = RuleVocabulary.CheckWebhookUrl(call.Url, allowPrivate);
+        if (!check.IsOk) throw new InvalidOperationException(check.Message);
+        var uri = new Uri(call.Url);
+        if (!allowPrivate)
+        {
+            var addresses = await Dns.GetHostAddressesAsync(uri.DnsSafeHost, ct);
+            if (addresses.Length == 0 || addresses.Any(RuleVocabulary.IsPrivate))
+                throw new InvalidOperationException($"The webhook host {uri.Host} resolves to a private address.");
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new
+            {
+                deliveryId = context.Job.Id,
+                @event = call.Event,
+                ruleId = call.RuleId,
+                ticket = new { id = call.TicketId, reference = call.Reference },
+                sentAt = context.Now,
+            }),
+        };
+        request.Headers.Add("Loopdesk-Delivery", context.Job.Id.ToString());
+        using var response = await http.CreateClient(ClientName).SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"The webhook answered {(int)response.StatusCode}.", null, response.StatusCode);
+    }
+
+    /// <summary>The connection step of the webhook client: refuses to connect to a private address a name resolved to.</summary>
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, bool allowPrivate, CancellationToken ct)
+    {
+        var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct);
+        var allowed = addresses.Where(a => allowPrivate || !RuleVocabulary.IsPrivate(a)).ToArray();
+        if (allowed.Length == 0) throw new HttpRequestException($"The webhook host {context.DnsEndPoint.Host} resolves to no public address.");
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,297 @@
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Loopdesk.Core.Common;
+using Loopdesk.Core.Rules;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Loopdesk.Rules;
+
+/// <summary>
+/// Runs the rules on every ticket event, inside the save that records the event: whatever the rules change, note, send
+/// or schedule is committed together with the change that started them, or not at all. Events a rule records are
+/// offered to the other rules in turn (up to <see cref="MaxRounds"/> rounds), never to a rule already in their chain of
+/// causes, so no rule ever runs on its own change.
+/// </summary>
+public sealed class RuleEngine(RuleBook book, RuleServices services, ILogger<RuleEngine> log) : SaveChangesInterceptor
+{
+    public const int MaxRounds = 8;
+
+    private readonly ConditionalWeakTable<DbContext, RunState> _states = [];
+
+    private sealed class RunState
+    {
+        public readonly HashSet<Guid> Seen = [];
+        public readonly Dictionary<Guid, ImmutableHashSet<Guid>> Chains = [];
+        public bool Running;
+    }
+
+    public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is LoopdeskDb db) await RunAsync(db, cancellationToken);
+        return result;
+    }
+
+    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is { } context) _states.Remove(context);
+        return ValueTask.FromResult(result);
+    }
+
+    public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is { } context) _states.Remove(context);
+        return Task.CompletedTask;
+    }
+
+    private async Task RunAsync(LoopdeskDb db, CancellationToken ct)
+    {
+        var tracker = db.ChangeTracker;
+        var detect = tracker.AutoDetectChangesEnabled;
+        tracker.AutoDetectChangesEnabled = false;
+        try
+        {
+            if (!tracker.Entries<Ticket>().Any()) return;
+            var state = _states.GetOrCreateValue(db);
+            if (state.Running) return;
+            state.Running = true;
+            try
+            {
+                for (var round = 0; round < MaxRounds; round++)
+                {
+                    tracker.DetectChanges();
+                    var fresh = tracker.Entries<TicketEvent>()
+                        .Where(e => e.State == EntityState.Added && !state.Seen.Contains(e.Entity.Id))
+                        .Select(e => e.Entity).OrderBy(e => e.Id).ToList();
+                    if (fresh.Count == 0) return;
+                    foreach (var e in fresh) state.Seen.Add(e.Id);
+                    var snapshot = await book.GetAsync(db, ct);
+                    if (snapshot.ByEvent.Count == 0) return;
+                    var tickets = tracker.Entries<Ticket>().ToDictionary(e => e.Entity.Id, e => e.Entity);
+                    foreach (var ev in fresh)
+                    {
+                        if (!snapshot.ByEvent.TryGetValue(ev.Type, out var rules) || !tickets.TryGetValue(ev.TicketId, out var ticket)) continue;
+                        var chain = state.Chains.GetValueOrDefault(ev.Id) ?? [];
+                        Facts? facts = null;
+                        foreach (var rule in rules)
+                        {
+                            if (ev.ActorKind == ActorKind.System && ev.ActorId == rule.Id) continue;
+                            if (chain.Contains(rule.Id)) continue;
+                            var before = ticket.Events.Count;
+                            if (rule.Key is null) facts ??= await Facts.ForAsync(db, ticket, ev, snapshot, services.Clock.GetUtcNow(), ct);
+                            await RunRuleAsync(db, rule, ticket, ev, facts, ct);
+                            var caused = chain.Add(rule.Id);
+                            for (var i = before; i < ticket.Events.Count; i++) state.Chains[ticket.Events[i].Id] = caused;
+                        }
+                    }
+                }
+                log.LogWarning("Rules stopped after {Rounds} rounds of events caused by rules", MaxRounds);
+            }
+            finally
+            {
+                state.Running = false;
+            }
+        }
+        finally
+        {
+            tracker.AutoDetectChangesEnabled = detect;
+        }
+    }
+
+    /// <summary>Runs one rule on one event and logs what it did. A rule that fails is logged and skipped; the change that started it still saves.</summary>
+    private async Task RunRuleAsync(LoopdeskDb db, Rule rule, Ticket ticket, TicketEvent? ev, Facts? facts, CancellationToken ct)
+    {
+        var now = services.Clock.GetUtcNow();
+        var context = new RuleContext(db, rule, ticket, ev, now, services);
+        try
+        {
+            if (rule.Key is { } key)
+            {
+                await book.Builtins[key].OnEventAsync(context, ct);
+            }
+            else
+            {
+                if (!RuleVocabulary.Matches(rule.Match, rule.Conditions, facts!.Values)) return;
+                await ApplyActionsAsync(context, ct);
+            }
+            if (context.Done.Count > 0) db.RuleRuns.Add(new RuleRun(rule.Id, ticket.Id, ev?.Type ?? "timer", RuleOutcome.Applied, string.Join("; ", context.Done), now));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Rule {Rule} failed on ticket {Ticket}", rule.Name, ticket.Reference);
+            db.RuleRuns.Add(new RuleRun(rule.Id, ticket.Id, ev?.Type ?? "timer", RuleOutcome.Failed, e.Message, now));
+        }
+    }
+
+    /// <summary>Runs a rule's timer: the rule acts in the job's transaction and its events go through the rules like any other.</summary>
+    public async Task RunTimerAsync(LoopdeskDb db, RuleTimer timer, CancellationToken ct)
+    {
+        var snapshot = await book.GetAsync(db, ct);
+        if (!snapshot.All.TryGetValue(timer.RuleId, out var rule) || !rule.Enabled || rule.Key is not { } key || !book.Builtins.TryGetValue(key, out var builtin)) return;
+        var ticket = await db.Tickets.FirstOrDefaultAsync(t => t.Id == timer.TicketId, ct);
+        if (ticket is null) return;
+        var now = services.Clock.GetUtcNow();
+        var context = new RuleContext(db, rule, ticket, null, now, services);
+        try
+        {
+            await builtin.OnTimerAsync(context, timer.Timer, timer.Data ?? default, ct);
+            if (context.Done.Count > 0) db.RuleRuns.Add(new RuleRun(rule.Id, ticket.Id, "timer:" + timer.Timer, RuleOutcome.Applied, string.Join("; ", context.Done), now));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Rule {Rule} failed on its timer {Timer} for ticket {Ticket}", rule.Name, timer.Timer, ticket.Reference);
+            db.ChangeTracker.Clear();
+            db.RuleRuns.Add(new RuleRun(rule.Id, timer.TicketId, "timer:" + timer.Timer, RuleOutcome.Failed, e.Message, now));
+        }
+    }
+
+    private async Task ApplyActionsAsync(RuleContext c, CancellationToken ct)
+    {
+        var ticket = c.Ticket;
+        foreach (var action in c.Rule.Actions)
+        {
+            var value = action.Value ?? "";
+            switch (action.Type)
+            {
+                case "set_status":
+                    Change(c, new TicketChange { Status = Parse<TicketStatus>(value) }, action.Type);
+                    break;
+                case "set_priority":
+                    Change(c, new TicketChange { Priority = Parse<TicketPriority>(value) }, action.Type);
+                    break;
+                case "set_type":
+                    Change(c, new TicketChange { Type = Parse<TicketType>(value) }, action.Type);
+                    break;
+                case "assign_team":
+                    var teamId = Guid.Parse(value);
+                    if (!await c.Db.Teams.AnyAsync(t => t.Id == teamId, ct)) throw new InvalidOperationException($"The team {teamId} no longer exists.");
+                    Change(c, new TicketChange { TeamId = teamId }, action.Type);
+                    break;
+                case "assign_agent":
+                    var agentId = Guid.Parse(value);
+                    if (!await c.Db.Agents.AnyAsync(a => a.Id == agentId && a.Active && a.Role != Core.Agents.AgentRole.Collaborator, ct))
+                        throw new InvalidOperationException($"The agent {agentId} is not an active agent.");
+                    Change(c, new TicketChange { AssigneeId = agentId }, action.Type);
+                    break;
+                case "add_tag":
+                    Change(c, new TicketChange { Tags = [.. ticket.Tags, value] }, action.Type);
+                    break;
+                case "remove_tag":
+                    var tag = value.Trim().ToLowerInvariant();
+                    Change(c, new TicketChange { Tags = [.. ticket.Tags.Where(t => t != tag)] }, action.Type);
+                    break;
+                case "add_note":
+                    var note = await services.Templates.RenderTextAsync(action.Body!, c, await c.CustomerAsync(ct), null, ct);
+                    ticket.AddMessage(new NewMessage(MessageDirection.Outbound, ticket.Channel, note, Internal: true), c.Actor, c.Now, c.Now, out _);
+                    c.Done.Add("add_note");
+                    break;
+                case "send_reply":
+                    var reply = await services.Templates.RenderTextAsync(action.Body!, c, await c.CustomerAsync(ct), null, ct);
+                    if (services.Outbound.SendToCustomer(c.Db, ticket, reply, c.TriggerChannel ?? ticket.Channel, c.Actor, c.Now) is not null) c.Done.Add("send_reply");
+                    break;
+                case "notify_team":
+                    var text = await services.Templates.RenderTextAsync(action.Body!, c, await c.CustomerAsync(ct), null, ct);
+                    Outbound.Notify(c.Db, await Outbound.TeamMembersAsync(c.Db, Guid.Parse(value), ct), ticket, "rule", text, c.Now);
+                    c.Done.Add("notify_team");
+                    break;
+                case "webhook":
+                    services.Outbound.CallWebhook(c.Db, ticket, c.Rule.Id, value, c.Trigger?.Type ?? "timer", c.Now);
+                    c.Done.Add("webhook");
+                    break;
+                case "create_commitment":
+                    var description = await services.Templates.RenderTextAsync(action.Body!, c, await c.CustomerAsync(ct), null, ct);
+                    var made = ticket.MakeCommitment(description, c.Now.AddSeconds(action.DueInSeconds ?? 3600), null, c.Actor, c.Now, out var commitment);
+                    if (!made.IsOk) throw new InvalidOperationException(made.Message);
+                    c.Db.Commitments.Add(commitment);
+                    c.Done.Add("create_commitment");
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown action {action.Type}.");
+            }
+        }
+        if (c.Done.Count == 0) c.Done.Add("matched; nothing to change");
+    }
+
+    private static void Change(RuleContext c, TicketChange change, string action)
+    {
+        var before = c.Ticket.Version;
+        var verdict = c.Ticket.Apply(change, c.Actor, c.Now);
+        if (!verdict.IsOk) throw new InvalidOperationException(verdict.Message);
+        if (c.Ticket.Version != before) c.Done.Add(action);
+    }
+
+    private static T Parse<T>(string value) where T : struct, Enum => Enum.GetValues<T>().First(v => Wire.Name(v) == value);
+
+    /// <summary>The facts conditions test, for one ticket and the event that started the rules.</summary>
+    private sealed class Facts
+    {
+        public required Dictionary<string, object?> Values { get; init; }
+
+        public static async Task<Facts> ForAsync(LoopdeskDb db, Ticket t, TicketEvent ev, RuleBook.Snapshot snapshot, DateTimeOffset now, CancellationToken ct)
+        {
+            var values = new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                ["ticket.status"] = Wire.Name(t.Status),
+                ["ticket.priority"] = Wire.Name(t.Priority),
+                ["ticket.type"] = Wire.Name(t.Type),
+                ["ticket.channel"] = Wire.Name(t.Channel),
+                ["ticket.tier"] = Wire.Name(t.Tier),
+                ["ticket.subject"] = t.Subject,
+                ["ticket.tags"] = t.Tags,
+                ["ticket.team_id"] = t.TeamId?.ToString(),
+                ["ticket.assignee_id"] = t.AssigneeId?.ToString(),
+                ["ticket.hours_since_created"] = (now - t.CreatedAt).TotalHours,
+                ["ticket.hours_since_updated"] = (now - t.UpdatedAt).TotalHours,
+                ["event.type"] = ev.Type,
+                ["event.actor"] = Wire.Name(ev.ActorKind),
+            };
+            foreach (var (name, value) in t.CustomFields) values[RuleVocabulary.CustomFieldPrefix + name] = value;
+            using var data = JsonDocument.Parse(ev.Data);
+            if (data.RootElement.TryGetProperty("messageId", out var mid) && mid.TryGetGuid(out var messageId)
+                && t.Messages.FirstOrDefault(m => m.Id == messageId) is { } message)
+            {
+                values["message.body"] = message.Text;
+                values["message.direction"] = Wire.Name(message.Direction);
+                values["message.channel"] = Wire.Name(message.Channel);
+                values["message.internal"] = message.Internal;
+            }
+            if (snapshot.NeedsContacts)
+            {
+                var added = t.Contacts.Count(c => db.Entry(c).State == EntityState.Added);
+                values["ticket.contacts"] = (double)(await db.Contacts.CountAsync(c => c.TicketId == t.Id, ct) + added);
+            }
+            if (snapshot.NeedsCustomer)
+            {
+                var customer = await db.Customers.FindAsync([t.CustomerId], ct) ?? throw new InvalidOperationException("The ticket's customer is gone.");
+                values["customer.name"] = customer.Name;
+                values["customer.vip"] = customer.Vip;
+                values["customer.language"] = customer.Language;
+                values["customer.organization_id"] = customer.OrganizationId?.ToString();
+                values["customer.email_domain"] = customer.PrimaryEmail is { } email ? email[(email.IndexOf('@') + 1)..] : null;
+            }
+            if (snapshot.NeedsOpenTickets)
+            {
+                values["customer.open_tickets"] = (double)await db.Tickets.CountAsync(x => x.CustomerId == t.CustomerId
+                    && (x.Status == TicketStatus.New || x.Status == TicketStatus.Open || x.Status == TicketStatus.Pending || x.Status == TicketStatus.OnHold), ct);
+            }
+            return new Facts { Values = values };
+        }
+    }
+}
+
+/// <summary>Runs rule timers (<see cref="RuleContext.ScheduleAsync"/>).</summary>
+public sealed class RuleTimerHandler(RuleEngine engine) : Jobs.IJobHandler
+{
+    public const string JobKind = "rule.timer";
+
+    public string Kind => JobKind;
+
+    public Task HandleAsync(Jobs.JobContext context, CancellationToken ct)
+    {
+        var timer = JsonSerializer.Deserialize<RuleTimer>(context.Job.Payload, JsonSerializerOptions.Web)!;
+        return engine.RunTimerAsync(context.Db, timer, ct);
+    }
+}
