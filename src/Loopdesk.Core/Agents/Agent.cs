@@ -6,6 +6,9 @@ public enum AgentRole { Collaborator, Agent, Supervisor, Admin }
 
 public enum AgentTier { Tier1, Tier2, Senior }
 
+/// <summary>Whether a staff member takes new work now: online takes it, away keeps what they have, offline neither.</summary>
+public enum Presence { Offline, Away, Online }
+
 /// <summary>A staff user.</summary>
 public sealed class Agent
 {
@@ -22,6 +25,7 @@ public sealed class Agent
         Tier = AgentTier.Tier1;
         Active = true;
         ChatCapacity = 3;
+        TicketCapacity = 25;
         CreatedAt = now;
         Version = 1;
     }
@@ -36,6 +40,11 @@ public sealed class Agent
     public List<Guid> TeamIds { get; private set; } = [];
     public bool Active { get; private set; }
     public int ChatCapacity { get; private set; }
+    /// <summary>Unresolved tickets routing gives this person at most.</summary>
+    public int TicketCapacity { get; private set; }
+    public Presence Presence { get; private set; }
+    /// <summary>The hours this person works (a calendar); routing passes them by outside it. None: any time they are online.</summary>
+    public Guid? CalendarId { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public int Version { get; private set; }
 
@@ -50,6 +59,9 @@ public sealed class Agent
         if (c.TeamIds is { } teams) TeamIds = [.. teams.Distinct()];
         if (c.Active is { } active) Active = active;
         if (c.ChatCapacity is { } capacity) ChatCapacity = capacity;
+        if (c.TicketCapacity is { } tickets) TicketCapacity = tickets;
+        if (c.Presence is { } presence) Presence = presence;
+        if (c.CalendarId.HasValue) CalendarId = c.CalendarId.Value;
         Version++;
     }
 }
@@ -63,4 +75,7 @@ public sealed record AgentChange
     public IReadOnlyList<Guid>? TeamIds { get; init; }
     public bool? Active { get; init; }
     public int? ChatCapacity { get; init; }
+    public int? TicketCapacity { get; init; }
+    public Presence? Presence { get; init; }
+    public Optional<Guid?> CalendarId { get; init; }
 }

@@ -14,4 +14,7 @@ public static class Wire
         => JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
 
     public static string Json<T>(T data) => JsonSerializer.Serialize(data, Options);
+
+    /// <summary>Reads what <see cref="Json{T}"/> wrote.</summary>
+    public static T Read<T>(string json) => JsonSerializer.Deserialize<T>(json, Options) ?? throw new JsonException($"No {typeof(T).Name} in the JSON.");
 }

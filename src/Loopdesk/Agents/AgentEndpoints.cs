@@ -12,7 +12,7 @@ namespace Loopdesk.Agents;
 
 public sealed record AgentDto(
     Guid Id, string Name, string Email, AgentRole Role, AgentTier Tier, IReadOnlyList<string> Skills, IReadOnlyList<Guid> TeamIds,
-    bool Active, int ChatCapacity, DateTimeOffset CreatedAt, int Version);
+    bool Active, int ChatCapacity, DateTimeOffset CreatedAt, int Version, int TicketCapacity = 25, Presence Presence = Presence.Offline, Guid? CalendarId = null);
 
 public sealed record TokenDto(Guid Id, Guid AgentId, string Name, string Hint, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt);
 
@@ -54,6 +54,12 @@ public sealed class UpdateAgentRequest : IValidatableObject
     public bool? Active { get; init; }
     [Range(0, 50)]
     public int? ChatCapacity { get; init; }
+    /// <summary>Unresolved tickets routing gives this person at most.</summary>
+    [Range(0, 1000)]
+    public int? TicketCapacity { get; init; }
+    public Presence? Presence { get; init; }
+    /// <summary>The calendar of this person's working hours; null clears it.</summary>
+    public Optional<Guid?> CalendarId { get; init; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -62,6 +68,11 @@ public sealed class UpdateAgentRequest : IValidatableObject
         if (Skills is { Count: > 50 }) yield return new ValidationResult("At most 50 skills.", ["skills"]);
         if (Skills?.Any(skill => skill is null) == true) yield return new ValidationResult("A skill is null.", ["skills"]);
     }
+}
+
+public sealed class PresenceRequest
+{
+    public required Presence Presence { get; init; }
 }
 
 public sealed class CreateTokenRequest
@@ -82,6 +93,9 @@ public static class AgentEndpoints
             .WithSummary("Add a staff member").WithDescription("Admins only. 409 when the email is taken.");
         agents.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateAgent").RequireAuthorization(Policies.Admin)
             .WithSummary("Change a staff member").WithDescription("Admins only: role, tier, skills, teams, active. Takes effect on the next request.");
+
+        app.MapPut("/me/presence", PresenceAsync).WithTags("Agents").RequireAuthorization(Policies.Staff).WithName("SetMyPresence")
+            .WithSummary("Go online, away or offline").WithDescription("Routing gives new tickets only to agents who are online (and within their calendar's hours, if they have one).");
 
         var tokens = app.MapGroup("").WithTags("API tokens").RequireAuthorization(Policies.Staff);
         tokens.MapGet("/agents/{id:guid}/tokens", ListTokensAsync).WithName("ListTokens")
@@ -124,11 +138,14 @@ public static class AgentEndpoints
         var agent = await db.Agents.FirstOrDefaultAsync(a => a.Id == id, ct);
         if (agent is null) return Problems.NotFound("agent");
         if (await UnknownTeamAsync(db, body.TeamIds, ct) is { } unknown) return unknown;
+        if (body.CalendarId is { HasValue: true, Value: { } calendar } && !await db.Calendars.AnyAsync(c => c.Id == calendar, ct))
+            return Problems.Unprocessable("calendar.unknown", "No calendar with that id.", "calendarId");
         if (id == user.AgentId() && ((body.Role is { } role && role != AgentRole.Admin) || body.Active == false))
             return Problems.Unprocessable("agent.self_demotion", "You cannot remove your own admin role or deactivate yourself; ask another admin.", body.Role is null ? "active" : "role");
         agent.Update(new AgentChange
         {
             Name = body.Name, Role = body.Role, Tier = body.Tier, Skills = body.Skills, TeamIds = body.TeamIds, Active = body.Active, ChatCapacity = body.ChatCapacity,
+            TicketCapacity = body.TicketCapacity, Presence = body.Presence, CalendarId = body.CalendarId,
         });
         await db.SaveChangesAsync(ct);
         // a role or activity change must reach the agent's next request, by token or by cookie, not when the cache expires
@@ -174,5 +191,15 @@ public static class AgentEndpoints
         return known == ids.Count ? null : Problems.Unprocessable("team.unknown", "One of teamIds is not a team.", "teamIds");
     }
 
-    internal static AgentDto ToDto(Agent a) => new(a.Id, a.Name, a.Email, a.Role, a.Tier, a.Skills, a.TeamIds, a.Active, a.ChatCapacity, a.CreatedAt, a.Version);
+    internal static AgentDto ToDto(Agent a) => new(a.Id, a.Name, a.Email, a.Role, a.Tier, a.Skills, a.TeamIds, a.Active, a.ChatCapacity, a.CreatedAt, a.Version,
+        a.TicketCapacity, a.Presence, a.CalendarId);
+
+    private static async Task<Results<Ok<AgentDto>, ProblemHttpResult>> PresenceAsync(PresenceRequest body, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
+    {
+        var agent = await db.Agents.FirstOrDefaultAsync(a => a.Id == user.AgentId(), ct);
+        if (agent is null) return Problems.NotFound("agent");
+        agent.Update(new AgentChange { Presence = body.Presence });
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ToDto(agent));
+    }
 }

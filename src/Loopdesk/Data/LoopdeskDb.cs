@@ -30,6 +30,9 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Notification> Notifications => Set<Notification>();
     public DbSet<Survey> Surveys => Set<Survey>();
     public DbSet<Lexicon.LexiconRow> Lexicon => Set<Lexicon.LexiconRow>();
+    public DbSet<Service.CalendarRow> Calendars => Set<Service.CalendarRow>();
+    public DbSet<Service.SlaPolicyRow> SlaPolicies => Set<Service.SlaPolicyRow>();
+    public DbSet<Service.TicketSla> TicketSlas => Set<Service.TicketSla>();
     public DbSet<Core.Templates.MessageTemplate> Templates => Set<Core.Templates.MessageTemplate>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";

@@ -302,3 +302,47 @@ internal sealed class LexiconRowConfiguration : IEntityTypeConfiguration<Lexicon
         b.Property(r => r.Suggestion).HasMaxLength(Lexicon.LexiconRow.TextMaxLength);
     }
 }
+
+internal sealed class CalendarRowConfiguration : IEntityTypeConfiguration<Service.CalendarRow>
+{
+    public void Configure(EntityTypeBuilder<Service.CalendarRow> b)
+    {
+        b.ToTable("Calendars");
+        b.HasKey(c => c.Id);
+        b.Property(c => c.Name).HasMaxLength(Service.CalendarRow.NameMaxLength);
+        b.HasIndex(c => c.Name).IsUnique();
+        b.Property(c => c.TimeZoneId).HasMaxLength(100);
+        b.Property(c => c.Version).IsConcurrencyToken();
+        b.Property(c => c.Hours).HasConversion(JsonColumn<List<Service.HoursEntry>>.Converter, JsonColumn<List<Service.HoursEntry>>.Comparer);
+        b.Property(c => c.Holidays).HasConversion(JsonColumn<List<DateOnly>>.Converter, JsonColumn<List<DateOnly>>.Comparer);
+    }
+}
+
+internal sealed class SlaPolicyRowConfiguration : IEntityTypeConfiguration<Service.SlaPolicyRow>
+{
+    public void Configure(EntityTypeBuilder<Service.SlaPolicyRow> b)
+    {
+        b.ToTable("SlaPolicies");
+        b.HasKey(p => p.Id);
+        b.Property(p => p.Name).HasMaxLength(Service.SlaPolicyRow.NameMaxLength);
+        b.HasIndex(p => p.Name).IsUnique();
+        b.Property(p => p.Version).IsConcurrencyToken();
+        b.Property(p => p.Priorities).HasConversion(JsonColumn<List<string>>.Converter, JsonColumn<List<string>>.Comparer);
+        b.Property(p => p.Types).HasConversion(JsonColumn<List<string>>.Converter, JsonColumn<List<string>>.Comparer);
+        b.Property(p => p.PausedIn).HasConversion(JsonColumn<List<string>>.Converter, JsonColumn<List<string>>.Comparer);
+        b.HasOne<Service.CalendarRow>().WithMany().HasForeignKey(p => p.CalendarId).OnDelete(DeleteBehavior.Restrict);
+    }
+}
+
+internal sealed class TicketSlaConfiguration : IEntityTypeConfiguration<Service.TicketSla>
+{
+    public void Configure(EntityTypeBuilder<Service.TicketSla> b)
+    {
+        b.ToTable("TicketSlas");
+        b.HasKey(s => s.TicketId);
+        b.Property(s => s.Clocks).HasConversion(JsonColumn<List<Core.Service.SlaClock>>.Converter, JsonColumn<List<Core.Service.SlaClock>>.Comparer);
+        b.HasIndex(s => s.FirstReplyDueAt);
+        b.HasIndex(s => s.ResolutionDueAt);
+        b.HasOne<Ticket>().WithOne().HasForeignKey<Service.TicketSla>(s => s.TicketId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

@@ -139,6 +139,7 @@ public static class LoopdeskHost
         api.MapLexicon();
         api.MapServiceEndpoints();
         api.MapCustomerProfile();
+        Service.SlaEndpoints.MapSla(api);
         return app;
     }
 

@@ -70,7 +70,7 @@ public sealed class DeliveryHandler(IEnumerable<IChannelAdapter> adapters) : IJo
 
     public async Task HandleAsync(JobContext context, CancellationToken ct)
     {
-        var delivery = JsonSerializer.Deserialize<Delivery>(context.Job.Payload, JsonSerializerOptions.Web)!;
+        var delivery = Wire.Read<Delivery>(context.Job.Payload);
         var message = await context.Db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == delivery.MessageId, ct);
         if (message is null) return; // the ticket is gone
         if (!_adapters.TryGetValue(message.Channel, out var adapter)) return; // stays on the ticket, read in the portal
@@ -93,7 +93,7 @@ public sealed class WebhookHandler(IHttpClientFactory http, Microsoft.Extensions
 
     public async Task HandleAsync(JobContext context, CancellationToken ct)
     {
-        var call = JsonSerializer.Deserialize<WebhookCall>(context.Job.Payload, JsonSerializerOptions.Web)!;
+        var call = Wire.Read<WebhookCall>(context.Job.Payload);
         var allowPrivate = options.Value.Rules.AllowPrivateWebhooks;
         var check = RuleVocabulary.CheckWebhookUrl(call.Url, allowPrivate);
         if (!check.IsOk) throw new InvalidOperationException(check.Message);

@@ -16,7 +16,7 @@ namespace Loopdesk.Rules;
 /// offered to the other rules in turn (up to <see cref="MaxRounds"/> rounds), never to a rule already in their chain of
 /// causes, so no rule ever runs on its own change.
 /// </summary>
-public sealed class RuleEngine(RuleBook book, RuleServices services, ILogger<RuleEngine> log) : SaveChangesInterceptor
+public sealed class RuleEngine(RuleBook book, RuleServices services, Service.SlaTracker sla, Service.Router router, ILogger<RuleEngine> log) : SaveChangesInterceptor
 {
     public const int MaxRounds = 8;
 
@@ -69,11 +69,14 @@ public sealed class RuleEngine(RuleBook book, RuleServices services, ILogger<Rul
                     if (fresh.Count == 0) return;
                     foreach (var e in fresh) state.Seen.Add(e.Id);
                     var snapshot = await book.GetAsync(db, ct);
-                    if (snapshot.ByEvent.Count == 0) return;
                     var tickets = tracker.Entries<Ticket>().ToDictionary(e => e.Entity.Id, e => e.Entity);
                     foreach (var ev in fresh)
                     {
-                        if (!snapshot.ByEvent.TryGetValue(ev.Type, out var rules) || !tickets.TryGetValue(ev.TicketId, out var ticket)) continue;
+                        if (!tickets.TryGetValue(ev.TicketId, out var ticket)) continue;
+                        // the service-level clocks move first, so rules see the new due times
+                        await sla.OnEventAsync(db, ticket, ev, services.Clock.GetUtcNow(), ct);
+                        await router.OnEventAsync(db, ticket, ev, services.Clock.GetUtcNow(), ct);
+                        if (!snapshot.ByEvent.TryGetValue(ev.Type, out var rules)) continue;
                         var chain = state.Chains.GetValueOrDefault(ev.Id) ?? [];
                         Facts? facts = null;
                         foreach (var rule in rules)
@@ -291,7 +294,7 @@ public sealed class RuleTimerHandler(RuleEngine engine) : Jobs.IJobHandler
 
     public Task HandleAsync(Jobs.JobContext context, CancellationToken ct)
     {
-        var timer = JsonSerializer.Deserialize<RuleTimer>(context.Job.Payload, JsonSerializerOptions.Web)!;
+        var timer = Wire.Read<RuleTimer>(context.Job.Payload);
         return engine.RunTimerAsync(context.Db, timer, ct);
     }
 }

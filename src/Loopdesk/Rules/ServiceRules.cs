@@ -23,6 +23,10 @@ public static class ServiceRules
         services.AddSingleton<IJobHandler, RuleTimerHandler>();
         services.AddSingleton<IJobHandler, DeliveryHandler>();
         services.AddSingleton<IJobHandler, WebhookHandler>();
+        services.AddSingleton<Service.SlaTracker>();
+        services.AddSingleton<Service.Router>();
+        services.AddSingleton<IServiceExpectations>(sp => sp.GetRequiredService<Service.SlaTracker>());
+        services.AddSingleton<IJobHandler>(sp => sp.GetRequiredService<Service.SlaTracker>());
         services.AddHttpClient(WebhookHandler.ClientName, c => c.Timeout = TimeSpan.FromSeconds(15))
             .ConfigurePrimaryHttpMessageHandler(sp =>
             {

@@ -9,7 +9,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Loopdesk.Teams;
 
-public sealed record TeamDto(Guid Id, string Name, string? Description, Guid? LeadId, IReadOnlyList<Guid> MemberIds, DateTimeOffset CreatedAt, int Version);
+public sealed record TeamDto(Guid Id, string Name, string? Description, Guid? LeadId, IReadOnlyList<Guid> MemberIds, DateTimeOffset CreatedAt, int Version,
+    RoutingMode Routing = RoutingMode.LeastLoaded);
 
 public sealed class CreateTeamRequest : IValidatableObject
 {
@@ -19,6 +20,8 @@ public sealed class CreateTeamRequest : IValidatableObject
     public string? Description { get; init; }
     /// <summary>The team lead, alerted when a promise of the team is overdue.</summary>
     public Guid? LeadId { get; init; }
+    /// <summary>How new tickets find an owner: manual, round-robin or least-loaded (default).</summary>
+    public RoutingMode Routing { get; init; } = RoutingMode.LeastLoaded;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -34,6 +37,7 @@ public sealed class UpdateTeamRequest : IValidatableObject
     [MaxLength(2000)]
     public string? Description { get; init; }
     public Optional<Guid?> LeadId { get; init; }
+    public RoutingMode? Routing { get; init; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -76,6 +80,7 @@ public static class TeamEndpoints
         if (body.LeadId is { } leadId && !await db.Agents.AnyAsync(a => a.Id == leadId, ct)) return Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId");
         var team = new Team(name, body.Description, clock.GetUtcNow());
         if (body.LeadId is not null) team.Update(null, null, body.LeadId, false);
+        if (body.Routing != team.Routing) team.Route(body.Routing);
         db.Teams.Add(team);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/v1/teams/{team.Id}", ToDto(team, []));
@@ -90,6 +95,7 @@ public static class TeamEndpoints
         if (body.LeadId is { HasValue: true, Value: { } leadId } && !await db.Agents.AnyAsync(a => a.Id == leadId, ct))
             return Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId");
         team.Update(name, body.Description, body.LeadId.Value, body.LeadId is { HasValue: true, Value: null });
+        if (body.Routing is { } routing) team.Route(routing);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ToDto(team, await MembersAsync(db, id, ct)));
     }
@@ -97,5 +103,5 @@ public static class TeamEndpoints
     private static Task<List<Guid>> MembersAsync(LoopdeskDb db, Guid teamId, CancellationToken ct)
         => db.Agents.AsNoTracking().Where(a => a.Active && a.TeamIds.Contains(teamId)).Select(a => a.Id).ToListAsync(ct);
 
-    private static TeamDto ToDto(Team t, IReadOnlyList<Guid> members) => new(t.Id, t.Name, t.Description, t.LeadId, members, t.CreatedAt, t.Version);
+    private static TeamDto ToDto(Team t, IReadOnlyList<Guid> members) => new(t.Id, t.Name, t.Description, t.LeadId, members, t.CreatedAt, t.Version, t.Routing);
 }
