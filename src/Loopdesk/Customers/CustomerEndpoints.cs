@@ -252,6 +252,7 @@ public static class CustomerEndpoints
         await db.Contacts.Where(c => c.CustomerId == source.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, target.Id), ct);
         await db.Commitments.Where(c => c.CustomerId == source.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, target.Id), ct);
         await db.Surveys.Where(c => c.CustomerId == source.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, target.Id), ct);
+        await db.Suggestions.Where(c => c.CustomerId == source.Id).ExecuteUpdateAsync(s => s.SetProperty(c => c.CustomerId, target.Id), ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(target.ToDto());
     }

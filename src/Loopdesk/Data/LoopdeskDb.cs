@@ -29,6 +29,7 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<RuleRun> RuleRuns => Set<RuleRun>();
     public DbSet<Notification> Notifications => Set<Notification>();
     public DbSet<Survey> Surveys => Set<Survey>();
+    public DbSet<Suggestion> Suggestions => Set<Suggestion>();
     public DbSet<Lexicon.LexiconRow> Lexicon => Set<Lexicon.LexiconRow>();
     public DbSet<Service.CalendarRow> Calendars => Set<Service.CalendarRow>();
     public DbSet<Service.SlaPolicyRow> SlaPolicies => Set<Service.SlaPolicyRow>();

@@ -346,3 +346,19 @@ internal sealed class TicketSlaConfiguration : IEntityTypeConfiguration<Service.
         b.HasOne<Ticket>().WithOne().HasForeignKey<Service.TicketSla>(s => s.TicketId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class SuggestionConfiguration : IEntityTypeConfiguration<Suggestion>
+{
+    public void Configure(EntityTypeBuilder<Suggestion> b)
+    {
+        b.HasKey(s => s.Id);
+        b.Property(s => s.Text).HasMaxLength(Suggestion.TextMaxLength);
+        b.Property(s => s.Outcome).HasMaxLength(Suggestion.OutcomeMaxLength);
+        b.Property(s => s.Version).IsConcurrencyToken();
+        b.Ignore(s => s.HasOutcome);
+        b.HasIndex(s => new { s.Status, s.CreatedAt });
+        b.HasIndex(s => s.CustomerId);
+        b.HasOne<Customer>().WithMany().HasForeignKey(s => s.CustomerId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<Ticket>().WithMany().HasForeignKey(s => s.TicketId).OnDelete(DeleteBehavior.SetNull);
+    }
+}

@@ -140,6 +140,7 @@ public static class LoopdeskHost
         api.MapServiceEndpoints();
         api.MapCustomerProfile();
         Service.SlaEndpoints.MapSla(api);
+        api.MapSuggestions();
         return app;
     }
 

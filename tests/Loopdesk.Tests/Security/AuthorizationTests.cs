@@ -215,6 +215,15 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         }),
         new("GET /api/v1/tickets/{reference}/sla", AgentRole.Collaborator, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/sla")),
         new("PUT /api/v1/me/presence", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Put, "/api/v1/me/presence", new { presence = "away" })),
+        new("GET /api/v1/suggestions", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/suggestions")),
+        new("POST /api/v1/suggestions", AgentRole.Agent, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, "/api/v1/suggestions", new { ticketRef = s.World.Reference, text = "Matrix idea" })),
+        new("PATCH /api/v1/suggestions/{id:guid}", AgentRole.Agent, HttpStatusCode.OK, async s =>
+        {
+            var made = await (await s.Admin.PostJsonAsync("/api/v1/suggestions", new { ticketRef = s.World.Reference, text = "Matrix idea" }, CancellationToken.None))
+                .ReadAsync<global::Loopdesk.Rules.SuggestionDto>(CancellationToken.None);
+            return await Send(HttpMethod.Patch, $"/api/v1/suggestions/{made.Id}", new { status = "under-review" });
+        }),
     ];
 
     private static object MatrixCalendar() => new
