@@ -120,7 +120,7 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         new("PATCH /api/v1/rules/{id:guid}", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Patch, $"/api/v1/rules/{s.World.RuleId}", new { position = 2000 })),
         new("DELETE /api/v1/rules/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
         {
-            var rule = await (await s.Admin.PostJsonAsync("/api/v1/rules", MatrixRule(), CancellationToken.None)).ReadAsync<Rules.RuleDto>(CancellationToken.None);
+            var rule = await (await s.Admin.PostJsonAsync("/api/v1/rules", MatrixRule(), CancellationToken.None)).ReadAsync<Loopdesk.Rules.RuleDto>(CancellationToken.None);
             return await Send(HttpMethod.Delete, $"/api/v1/rules/{rule.Id}");
         }),
         new("GET /api/v1/rules/{id:guid}/runs", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/rules/{s.World.RuleId}/runs")),
@@ -137,7 +137,7 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         new("POST /api/v1/commitments/{id:guid}/kept", AgentRole.Agent, HttpStatusCode.OK, async s =>
         {
             var made = await (await s.Admin.PostJsonAsync($"/api/v1/tickets/{s.World.Reference}/commitments",
-                new { description = "Send the label", dueAt = s.App.Clock.GetUtcNow().AddDays(1) }, CancellationToken.None)).ReadAsync<Rules.CommitmentDto>(CancellationToken.None);
+                new { description = "Send the label", dueAt = s.App.Clock.GetUtcNow().AddDays(1) }, CancellationToken.None)).ReadAsync<Loopdesk.Rules.CommitmentDto>(CancellationToken.None);
             return await Send(HttpMethod.Post, $"/api/v1/commitments/{made.Id}/kept");
         }),
 
@@ -147,7 +147,7 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             s => Send(HttpMethod.Patch, $"/api/v1/templates/{s.World.TemplateId}", new { body = "Hi {{ customer.first_name }}" })),
         new("DELETE /api/v1/templates/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
         {
-            var made = await (await s.Admin.PostJsonAsync("/api/v1/templates", MatrixTemplate(), CancellationToken.None)).ReadAsync<Rules.TemplateDto>(CancellationToken.None);
+            var made = await (await s.Admin.PostJsonAsync("/api/v1/templates", MatrixTemplate(), CancellationToken.None)).ReadAsync<Loopdesk.Rules.TemplateDto>(CancellationToken.None);
             return await Send(HttpMethod.Delete, $"/api/v1/templates/{made.Id}");
         }),
         new("POST /api/v1/templates/preview", AgentRole.Agent, HttpStatusCode.OK,
@@ -184,7 +184,7 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         new("GET /api/v1/outbox", AgentRole.Admin, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/outbox?state=pending")),
         new("POST /api/v1/outbox/{id:guid}/retry", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
         {
-            var pending = await s.Admin.GetJsonAsync<List<Rules.OutboxEntryDto>>("/api/v1/outbox?state=pending", CancellationToken.None);
+            var pending = await s.Admin.GetJsonAsync<List<Loopdesk.Rules.OutboxEntryDto>>("/api/v1/outbox?state=pending", CancellationToken.None);
             return await Send(HttpMethod.Post, $"/api/v1/outbox/{pending[0].Id}/retry");
         }),
         new("GET /api/v1/customers/{id:guid}/profile", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/customers/{s.World.CustomerId}/profile")),
@@ -583,8 +583,8 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             new { name = "Matrix Target", email = $"target{Guid.NewGuid():N}@loopdesk.test", role = "agent" }, ct)).ReadAsync<AgentDto>(ct);
         var revoked = await CreateTokenAsync(admin, app.AgentId(AgentRole.Agent));
         (await admin.DeleteAsync($"/api/v1/tokens/{revoked.Id}", ct)).EnsureSuccessStatusCode();
-        var rule = await (await admin.PostJsonAsync("/api/v1/rules", MatrixRule(), ct)).ReadAsync<Rules.RuleDto>(ct);
-        var template = await (await admin.PostJsonAsync("/api/v1/templates", MatrixTemplate(), ct)).ReadAsync<Rules.TemplateDto>(ct);
+        var rule = await (await admin.PostJsonAsync("/api/v1/rules", MatrixRule(), ct)).ReadAsync<Loopdesk.Rules.RuleDto>(ct);
+        var template = await (await admin.PostJsonAsync("/api/v1/templates", MatrixTemplate(), ct)).ReadAsync<Loopdesk.Rules.TemplateDto>(ct);
         var lexicon = await (await admin.PostJsonAsync("/api/v1/lexicon", MatrixLexicon(), ct)).ReadAsync<Lexicon.LexiconEntryDto>(ct);
         return new World(ticket.Reference, customerId, organization.Id, team.Id, target.Id, revoked.Token, rule.Id, template.Id!.Value, lexicon.Id);
     }
