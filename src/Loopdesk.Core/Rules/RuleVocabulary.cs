@@ -21,6 +21,9 @@ public static class RuleVocabulary
 {
     public const string CustomFieldPrefix = "ticket.custom_fields.";
 
+    /// <summary>The furthest a rule's commitment may be due: beyond it the due time would not be a promise (and far beyond, not a date).</summary>
+    public const long MaxCommitmentSeconds = 31_536_000;
+
     public static readonly IReadOnlyDictionary<string, RuleField> Fields = new[]
     {
         new RuleField("ticket.status", FactType.Choice, "The ticket's status.", Names<TicketStatus>()),
@@ -185,8 +188,8 @@ public static class RuleVocabulary
         if (a.Type is "add_note" or "send_reply" or "create_commitment" or "notify_team" && string.IsNullOrWhiteSpace(a.Body))
             return Verdict.Deny("rule.missing_value", $"The action {a.Type} needs a body.", at + ".body");
         if (a.Body is { Length: > 20_000 }) return Verdict.Deny("rule.invalid_value", "An action body is at most 20,000 characters.", at + ".body");
-        if (a.Type == "create_commitment" && a.DueInSeconds is not > 0)
-            return Verdict.Deny("rule.invalid_value", "A commitment needs dueInSeconds greater than 0.", at + ".dueInSeconds");
+        if (a.Type == "create_commitment" && a.DueInSeconds is not (> 0 and <= MaxCommitmentSeconds))
+            return Verdict.Deny("rule.invalid_value", "A commitment needs dueInSeconds of 1 to 31,536,000 (a year).", at + ".dueInSeconds");
         if (a.Type == "webhook" && CheckWebhookUrl(a.Value!, allowPrivateWebhooks) is { IsOk: false } badUrl) return badUrl with { Field = at + ".value" };
         return Verdict.Ok;
     }
@@ -201,7 +204,9 @@ public static class RuleVocabulary
             return Verdict.Deny("rule.invalid_webhook", "A webhook URL is an absolute http or https address.", "value");
         if (!string.IsNullOrEmpty(uri.UserInfo)) return Verdict.Deny("rule.invalid_webhook", "A webhook URL carries no user name or password.", "value");
         if (allowPrivate) return Verdict.Ok;
-        if (uri.IsLoopback || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        // "localhost." is the same name as "localhost", written fully qualified
+        var host = uri.Host.TrimEnd('.');
+        if (uri.IsLoopback || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) || host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
             return Verdict.Deny("rule.private_webhook", "A webhook may not call this machine.", "value");
         if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IsPrivate(ip))
             return Verdict.Deny("rule.private_webhook", "A webhook may not call a private, loopback or link-local address.", "value");

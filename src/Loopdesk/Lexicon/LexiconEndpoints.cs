@@ -96,6 +96,9 @@ public static class LexiconEndpoints
         var entry = new LexiconEntry(body.Id.Trim(), body.Category, body.Pattern, body.IsRegex, body.Why.Trim(), body.Suggestion.Trim());
         var verdict = LexiconEntries.Validate(entry);
         if (!verdict.IsOk) return Problems.RuleViolation(verdict);
+        // the id is the entry's address (/lexicon/{id}): one with a slash in it could never be changed or deleted
+        if (!char.IsAsciiLetterOrDigit(entry.Id[0]) || !entry.Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
+            return Problems.Unprocessable("lexicon.invalid_id", "An id is letters, digits, dots, dashes and underscores, starting with a letter or digit, like banned.my-phrase.", "id");
         if (await db.Lexicon.AnyAsync(r => r.Id == entry.Id, ct)) return Problems.Conflict("lexicon.exists", "An entry with that id exists; change it with PATCH.", "id");
         var row = new LexiconRow(entry, body.Enabled, clock.GetUtcNow());
         db.Lexicon.Add(row);
