@@ -201,7 +201,9 @@ public static class RuleVocabulary
             return Verdict.Deny("rule.invalid_webhook", "A webhook URL is an absolute http or https address.", "value");
         if (!string.IsNullOrEmpty(uri.UserInfo)) return Verdict.Deny("rule.invalid_webhook", "A webhook URL carries no user name or password.", "value");
         if (allowPrivate) return Verdict.Ok;
-        if (uri.IsLoopback || uri.Host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) || uri.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        // a name may end in the root dot ("localhost.") and still name the same host
+        var host = uri.Host.TrimEnd('.');
+        if (uri.IsLoopback || host.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase) || host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
             return Verdict.Deny("rule.private_webhook", "A webhook may not call this machine.", "value");
         if (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IsPrivate(ip))
             return Verdict.Deny("rule.private_webhook", "A webhook may not call a private, loopback or link-local address.", "value");
