@@ -224,6 +224,10 @@ public static class RuleVocabulary
             return b[0] == 10 || b[0] == 0 || (b[0] == 172 && b[1] >= 16 && b[1] <= 31) || (b[0] == 192 && b[1] == 168)
                 || (b[0] == 169 && b[1] == 254) || (b[0] == 100 && b[1] >= 64 && b[1] <= 127) || b[0] >= 224;
         }
+        var v6 = ip.GetAddressBytes();
+        // an IPv4 address carried inside IPv6 (NAT64 64:ff9b::/96, 6to4 2002::/16) is judged as the IPv4 address it carries
+        if (v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b && v6[4..12].All(b => b == 0)) return IsPrivate(new IPAddress(v6[12..16]));
+        if (v6[0] == 0x20 && v6[1] == 0x02) return IsPrivate(new IPAddress(v6[2..6]));
         return ip.IsIPv6LinkLocal || ip.IsIPv6SiteLocal || ip.IsIPv6UniqueLocal || ip.IsIPv6Multicast || ip.Equals(IPAddress.IPv6Any);
     }
 

@@ -32,14 +32,16 @@ public static class JobScheduling
     {
         var json = Wire.Json(payload);
         var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct);
-        if (job is null || db.Entry(job).State == EntityState.Deleted)
+        if (job is null)
         {
-            if (job is not null) db.Entry(job).State = EntityState.Detached;
             job = new Job(kind, json, dueAt, now, ticketId, key);
             db.Jobs.Add(job);
         }
         else
         {
+            // removed earlier in this transaction (cancelled, or the very timer now firing): its row is still there and
+            // holds the key, so it is kept and moved rather than replaced by a second row with the same key
+            if (db.Entry(job).State == EntityState.Deleted) db.Entry(job).State = EntityState.Modified;
             job.Reschedule(dueAt, json);
         }
         return job;

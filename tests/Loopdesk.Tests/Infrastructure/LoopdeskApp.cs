@@ -104,7 +104,7 @@ public abstract class LoopdeskApp : WebApplicationFactory<Program>, IAsyncLifeti
 }
 
 /// <summary>SQLite in a temporary data directory, deleted afterwards.</summary>
-public sealed class SqliteApp : LoopdeskApp
+public class SqliteApp : LoopdeskApp
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("loopdesk-test-").FullName;
 
@@ -122,7 +122,7 @@ public sealed class SqliteApp : LoopdeskApp
 }
 
 /// <summary>A database of its own on the test PostgreSQL server, dropped afterwards.</summary>
-public sealed class PostgresApp : LoopdeskApp
+public class PostgresApp : LoopdeskApp
 {
     private readonly string _database = TestPostgres.NewDatabaseName("test");
 

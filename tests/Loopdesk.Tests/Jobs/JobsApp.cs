@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using Loopdesk.Core.Common;
+using Loopdesk.Core.Customers;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Rules;
+using Loopdesk.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Loopdesk.Tests.Jobs;
+
+/// <summary>One delivery an adapter was asked to make.</summary>
+public sealed record Delivered(Guid DeliveryId, Guid MessageId, Guid TicketId, string Reference, Guid CustomerId, string? CustomerEmail, string Text);
+
+/// <summary>
+/// An email channel that records what it is asked to deliver. It stands in for the email and chat adapters built later,
+/// which plug in the same way: one <see cref="IChannelAdapter"/> per channel.
+/// </summary>
+public sealed class RecordingChannel : IChannelAdapter
+{
+    private readonly ConcurrentQueue<Delivered> _delivered = new();
+
+    public Channel Channel => Channel.Email;
+
+    public IReadOnlyList<Delivered> All => [.. _delivered];
+
+    public IReadOnlyList<Delivered> For(Guid ticketId) => [.. _delivered.Where(d => d.TicketId == ticketId)];
+
+    public Task DeliverAsync(Guid deliveryId, Message message, Ticket ticket, Customer customer, CancellationToken ct)
+    {
+        _delivered.Enqueue(new Delivered(deliveryId, message.Id, ticket.Id, ticket.Reference, customer.Id, customer.PrimaryEmail, message.Text));
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The host settings the job tests run with: a recording email channel, webhooks to this machine allowed, three attempts.</summary>
+public static class JobsSetup
+{
+    public const int MaxAttempts = 3;
+
+    public static void Configure(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Loopdesk:Jobs:MaxAttempts", MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Loopdesk:Jobs:RetryDelaySeconds", "10");
+        builder.UseSetting("Loopdesk:Rules:AllowPrivateWebhooks", "true");
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<RecordingChannel>();
+            services.AddSingleton<IChannelAdapter>(sp => sp.GetRequiredService<RecordingChannel>());
+        });
+    }
+
+    /// <summary>The recording channel of a host built with <see cref="Configure"/>.</summary>
+    public static RecordingChannel Deliveries(this LoopdeskApp app) => app.Services.GetRequiredService<RecordingChannel>();
+}
+
+public sealed class JobsSqliteApp : SqliteApp
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        JobsSetup.Configure(builder);
+    }
+}
+
+public sealed class JobsPostgresApp : PostgresApp
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        JobsSetup.Configure(builder);
+    }
+}
