@@ -192,7 +192,8 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Jobs.Job>
         b.HasKey(j => j.Id);
         b.Property(j => j.Kind).HasMaxLength(Jobs.Job.KindMaxLength);
         b.Property(j => j.Key).HasMaxLength(Jobs.Job.KeyMaxLength);
-        b.Property(j => j.LockedBy).HasMaxLength(64);
+        // the runner completes a job only while it still holds it: a timer moved meanwhile is not deleted under the mover
+        b.Property(j => j.LockedBy).HasMaxLength(64).IsConcurrencyToken();
         b.Property(j => j.LastError).HasMaxLength(2000);
         b.HasIndex(j => j.Key).IsUnique();
         // the runner's claim: pending jobs in due order

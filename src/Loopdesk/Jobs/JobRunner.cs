@@ -169,7 +169,15 @@ public sealed class JobRunner : BackgroundService
             {
                 db.Jobs.Attach(job);
                 db.Jobs.Remove(job);
-                await db.SaveChangesAsync(CancellationToken.None);
+                try
+                {
+                    await db.SaveChangesAsync(CancellationToken.None);
+                }
+                catch (DbUpdateConcurrencyException)
+                {
+                    // moved or cancelled while it ran: its work is not saved, and a moved timer runs again at its new time
+                    return;
+                }
             }
             else
             {

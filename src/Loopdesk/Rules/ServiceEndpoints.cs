@@ -130,6 +130,7 @@ public static class ServiceEndpoints
     {
         var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id, ct);
         if (job is null) return Problems.NotFound("outbox entry");
+        if (job.LockedUntil > clock.GetUtcNow()) return Problems.Conflict("outbox.running", "The entry is running right now; look again in a moment.");
         job.Reschedule(clock.GetUtcNow(), job.Payload);
         await db.SaveChangesAsync(ct);
         runner.Wake();

@@ -879,6 +879,7 @@ namespace Loopdesk.Data.Migrations.Postgres
                         .HasColumnType("character varying(2000)");
 
                     b.Property<string>("LockedBy")
+                        .IsConcurrencyToken()
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 

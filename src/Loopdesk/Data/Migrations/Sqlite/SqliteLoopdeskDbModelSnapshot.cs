@@ -873,6 +873,7 @@ namespace Loopdesk.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<string>("LockedBy")
+                        .IsConcurrencyToken()
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
