@@ -69,7 +69,7 @@ public static class RuleVocabulary
         TicketEventTypes.SubjectChanged, TicketEventTypes.Assigned, TicketEventTypes.TeamChanged, TicketEventTypes.TagsChanged,
         TicketEventTypes.CustomFieldsChanged, TicketEventTypes.DueChanged, TicketEventTypes.CustomerChanged, TicketEventTypes.MessageAdded,
         TicketEventTypes.NoteAdded, TicketEventTypes.ContactRecorded, TicketEventTypes.Escalated, TicketEventTypes.CommitmentMade,
-        TicketEventTypes.CommitmentKept, TicketEventTypes.CommitmentOverdue, "sla.warning", "sla.breached",
+        TicketEventTypes.CommitmentKept, TicketEventTypes.CommitmentOverdue, "sla.warning", "sla.breached", "time.elapsed",
     };
 
     /// <summary>Actions, each with the event its change records (null when it changes no ticket field).</summary>

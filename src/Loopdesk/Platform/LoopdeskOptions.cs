@@ -36,6 +36,9 @@ public sealed class RulesOptions
 {
     /// <summary>Let webhook actions call loopback and private network addresses. Default false.</summary>
     public bool AllowPrivateWebhooks { get; set; }
+
+    /// <summary>How often rules on the time.elapsed event (automations) are tried on the unresolved tickets. Default 3600, at least 60.</summary>
+    public int AutomationIntervalSeconds { get; set; } = 3600;
 }
 
 public sealed class DatabaseOptions

@@ -129,6 +129,51 @@ public sealed class RuleEngine(RuleBook book, RuleServices services, Service.Sla
         }
     }
 
+    /// <summary>The pseudo-event of automations: rules listening to it are tried on every unresolved ticket at each sweep.</summary>
+    public const string TimeElapsed = "time.elapsed";
+
+    /// <summary>
+    /// An automation sweep: every rule listening to <see cref="TimeElapsed"/> is tried on the unresolved tickets, in
+    /// batches, and acts on a ticket at most once until the ticket changes again. Conditions like
+    /// <c>ticket.hours_since_updated</c> are what make this useful.
+    /// </summary>
+    public async Task<int> SweepAsync(IServiceProvider services, DateTimeOffset now, CancellationToken ct)
+    {
+        const int batch = 500;
+        var acted = 0;
+        for (var skip = 0; ; skip += batch)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            var snapshot = await book.GetAsync(db, ct);
+            if (!snapshot.ByEvent.TryGetValue(TimeElapsed, out var rules)) return acted;
+            var tickets = await db.Tickets
+                .Where(t => t.Status == TicketStatus.New || t.Status == TicketStatus.Open || t.Status == TicketStatus.Pending || t.Status == TicketStatus.OnHold)
+                .OrderBy(t => t.CreatedAt).ThenBy(t => t.Reference).Skip(skip).Take(batch).ToListAsync(ct);
+            if (tickets.Count == 0) return acted;
+            var ids = tickets.Select(t => t.Id).ToList();
+            var ruleIds = rules.Select(r => r.Id).ToList();
+            var lastRuns = await db.RuleRuns.AsNoTracking().Where(r => r.TicketId != null && ids.Contains(r.TicketId.Value) && ruleIds.Contains(r.RuleId))
+                .GroupBy(r => new { r.RuleId, r.TicketId }).Select(g => new { g.Key.RuleId, g.Key.TicketId, At = g.Max(r => r.At) }).ToListAsync(ct);
+            var ranAt = lastRuns.ToDictionary(r => (r.RuleId, r.TicketId!.Value), r => r.At);
+            foreach (var ticket in tickets)
+            {
+                var tick = new TicketEvent(ticket.Id, TimeElapsed, "{}", Actor.System, now, now);
+                Facts? facts = null;
+                foreach (var rule in rules)
+                {
+                    // once per quiet spell: not again until the ticket changed after the rule last acted on it
+                    if (ranAt.TryGetValue((rule.Id, ticket.Id), out var last) && last >= ticket.UpdatedAt) continue;
+                    facts ??= await Facts.ForAsync(db, ticket, tick, snapshot, now, ct);
+                    var runs = db.RuleRuns.Local.Count;
+                    await RunRuleAsync(db, rule, ticket, tick, facts, ct);
+                    if (db.RuleRuns.Local.Count > runs) acted++;
+                }
+            }
+            await db.SaveChangesAsync(ct);
+        }
+    }
+
     /// <summary>Runs a rule's timer: the rule acts in the job's transaction and its events go through the rules like any other.</summary>
     public async Task RunTimerAsync(LoopdeskDb db, RuleTimer timer, CancellationToken ct)
     {
@@ -282,6 +327,32 @@ public sealed class RuleEngine(RuleBook book, RuleServices services, Service.Sla
             }
             return new Facts { Values = values };
         }
+    }
+}
+
+/// <summary>Runs the automation sweep and sets the next one.</summary>
+public sealed class RuleSweepHandler(RuleEngine engine, Microsoft.Extensions.Options.IOptions<Platform.LoopdeskOptions> options) : Jobs.IJobHandler
+{
+    public const string JobKind = "rules.sweep";
+
+    public string Kind => JobKind;
+
+    public async Task HandleAsync(Jobs.JobContext context, CancellationToken ct)
+    {
+        await engine.SweepAsync(context.Services, context.Now, ct);
+        Next(context.Db, context.Now, options.Value.Rules.AutomationIntervalSeconds);
+    }
+
+    /// <summary>Adds the next sweep; there is one pending sweep at a time (the running one is deleted as this one is added).</summary>
+    public static void Next(LoopdeskDb db, DateTimeOffset now, int intervalSeconds)
+        => db.Jobs.Add(new Jobs.Job(JobKind, "{}", now.AddSeconds(Math.Max(60, intervalSeconds)), now));
+
+    /// <summary>At start: a sweep is pending, unless one is already.</summary>
+    public static async Task EnsureAsync(LoopdeskDb db, DateTimeOffset now, int intervalSeconds, CancellationToken ct)
+    {
+        if (await db.Jobs.AnyAsync(j => j.Kind == JobKind && j.State == Jobs.JobState.Pending, ct)) return;
+        Next(db, now, intervalSeconds);
+        await db.SaveChangesAsync(ct);
     }
 }
 

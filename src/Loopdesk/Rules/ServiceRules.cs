@@ -21,6 +21,7 @@ public static class ServiceRules
         services.AddSingleton<Outbound>();
         services.AddSingleton<LexiconService>();
         services.AddSingleton<IJobHandler, RuleTimerHandler>();
+        services.AddSingleton<IJobHandler, RuleSweepHandler>();
         services.AddSingleton<IJobHandler, DeliveryHandler>();
         services.AddSingleton<IJobHandler, WebhookHandler>();
         services.AddSingleton<Service.SlaTracker>();
@@ -51,5 +52,6 @@ public static class ServiceRules
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         await services.GetRequiredService<RuleBook>().EnsureBuiltinsAsync(db, now, ct);
         await services.GetRequiredService<LexiconService>().EnsureDefaultsAsync(db, now, ct);
+        await RuleSweepHandler.EnsureAsync(db, now, services.GetRequiredService<IOptions<LoopdeskOptions>>().Value.Rules.AutomationIntervalSeconds, ct);
     }
 }

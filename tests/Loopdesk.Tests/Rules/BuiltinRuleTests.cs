@@ -357,6 +357,31 @@ public abstract class BuiltinRuleTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task A_commitment_due_before_it_is_made_or_without_words_or_owner_is_refused_and_nothing_is_promised()
+    {
+        using var client = Agent;
+        var ticket = await client.CreateTicketAsync("Promise checks", Ct, email: NewEmail());
+        var now = app.Clock.GetUtcNow();
+
+        var past = await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/commitments", new { description = "Call back", dueAt = now.AddMinutes(-1) }, Ct);
+        var problem = await past.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct);
+        Assert.Equal("commitment.due_in_past", problem.GetProperty("code").GetString());
+        Assert.Equal("dueAt", problem.Field());
+        var exactlyNow = await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/commitments", new { description = "Call back", dueAt = now }, Ct);
+        await exactlyNow.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct);
+        var blank = await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/commitments", new { description = "  ", dueAt = now.AddHours(1) }, Ct);
+        Assert.Equal("description", (await blank.ProblemAsync(HttpStatusCode.BadRequest, Ct)).Field());
+        var stranger = await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/commitments",
+            new { description = "Call back", dueAt = now.AddHours(1), ownerId = Guid.NewGuid() }, Ct);
+        Assert.Equal("ownerId", (await stranger.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
+        await (await client.PostJsonAsync("/api/v1/tickets/ZZZZ-ZZZZ/commitments", new { description = "Call back", dueAt = now.AddHours(1) }, Ct))
+            .ProblemAsync(HttpStatusCode.NotFound, Ct);
+
+        Assert.Empty(await client.GetJsonAsync<List<CommitmentDto>>($"/api/v1/tickets/{ticket.Reference}/commitments", Ct));
+        Assert.DoesNotContain(await EventsAsync(ticket.Reference), e => e.Type == "commitment.made");
+    }
+
+    [Fact]
     public async Task Silence_noticed_writes_a_personal_follow_up_when_a_ticket_waiting_on_us_goes_quiet()
     {
         using var client = Agent;
@@ -451,6 +476,52 @@ public abstract class BuiltinRuleTests(LoopdeskApp app)
         Assert.True(profile.Sentiment.SoundsAngry);
         Assert.Equal("worsening", profile.Sentiment.Trend);
         Assert.Equal(2, profile.Sentiment.Recent.Count);
+    }
+
+    [Fact]
+    public async Task An_automation_acts_on_a_ticket_idle_past_its_condition_once_until_the_ticket_changes_again()
+    {
+        var tag = "stale" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = Admin;
+        var rule = await (await admin.PostJsonAsync("/api/v1/rules", new
+        {
+            name = $"Flag stale {tag}",
+            events = new[] { "time.elapsed" },
+            conditions = new object[]
+            {
+                new { field = "ticket.hours_since_updated", @operator = "greater_than", value = "48" },
+                new { field = "ticket.subject", @operator = "contains", value = tag },
+            },
+            actions = new[] { new { type = "add_tag", value = tag } },
+        }, Ct)).ReadAsync<RuleDto>(Ct);
+        try
+        {
+            using var client = Agent;
+            var idle = await client.CreateTicketAsync($"Quiet one {tag}", Ct, email: NewEmail());
+            var busy = await client.CreateTicketAsync($"Busy one {tag}", Ct, email: NewEmail());
+            await PatchAsync(busy.Reference, new { status = "pending" });
+            await PatchAsync(idle.Reference, new { status = "pending" });
+
+            await app.AdvanceAsync(TimeSpan.FromHours(30));
+            await PatchAsync(busy.Reference, new { priority = "high" });
+            await app.AdvanceAsync(TimeSpan.FromHours(20));
+            Assert.Contains(tag, (await TicketAsync(idle.Reference)).Tags);
+            Assert.DoesNotContain(tag, (await TicketAsync(busy.Reference)).Tags);
+
+            // once: the sweep an hour later leaves it alone; after the ticket changes and goes quiet again, once more
+            await app.AdvanceAsync(TimeSpan.FromHours(1));
+            var runs = await admin.GetJsonAsync<List<RuleRunDto>>($"/api/v1/rules/{rule.Id}/runs", Ct);
+            Assert.Single(runs, r => r.TicketId == idle.Id);
+            Assert.Equal("time.elapsed", runs[0].Trigger);
+            await PatchAsync(idle.Reference, new { tags = Array.Empty<string>() });
+            await app.AdvanceAsync(TimeSpan.FromHours(49));
+            Assert.Contains(tag, (await TicketAsync(idle.Reference)).Tags);
+            Assert.Equal(2, (await admin.GetJsonAsync<List<RuleRunDto>>($"/api/v1/rules/{rule.Id}/runs", Ct)).Count(r => r.TicketId == idle.Id));
+        }
+        finally
+        {
+            (await admin.DeleteAsync($"/api/v1/rules/{rule.Id}", Ct)).EnsureSuccessStatusCode();
+        }
     }
 
     [Fact]
