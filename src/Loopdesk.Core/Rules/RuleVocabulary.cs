@@ -48,6 +48,8 @@ public static class RuleVocabulary
         new RuleField("message.direction", FactType.Choice, "Inbound (from the customer) or outbound.", Names<MessageDirection>()),
         new RuleField("message.channel", FactType.Choice, "The channel of the message.", Names<Channel>()),
         new RuleField("message.internal", FactType.Flag, "Whether the message is an internal note."),
+        new RuleField("contact.channel", FactType.Choice, "The channel of the contact that started the rule, if one did.", Names<Channel>()),
+        new RuleField("contact.summary", FactType.Text, "What an agent wrote down about the contact (a call, a visit)."),
         new RuleField("event.type", FactType.Text, "The type of the event that started the rule."),
         new RuleField("event.actor", FactType.Choice, "Who made the change: customer, agent or system.", Names<ActorKind>()),
     }.ToDictionary(f => f.Name, StringComparer.Ordinal);

@@ -49,16 +49,39 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
-        var gate = SqliteWriteGates.GetOrAdd(Database.GetConnectionString() ?? "", _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken);
-        try
+        using (await WriteGateAsync(cancellationToken))
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
-        finally
+    }
+
+    /// <summary>
+    /// Holds this process's SQLite write gate (nothing on PostgreSQL) for a write that bypasses SaveChanges, such as
+    /// ExecuteUpdate or ExecuteDelete, so it queues with the other writers instead of sleeping in the busy handler.
+    /// </summary>
+    public async Task<IDisposable> WriteGateAsync(CancellationToken ct)
+    {
+        if (IsPostgres) return NoGate.Instance;
+        var gate = SqliteWriteGates.GetOrAdd(Database.GetConnectionString() ?? "", _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        return new Held(gate);
+    }
+
+    private sealed class Held(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
         {
-            gate.Release();
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
         }
+    }
+
+    private sealed class NoGate : IDisposable
+    {
+        public static readonly NoGate Instance = new();
+
+        public void Dispose() { }
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> SqliteWriteGates = new();

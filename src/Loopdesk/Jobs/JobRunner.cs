@@ -118,7 +118,10 @@ public sealed class JobRunner : BackgroundService
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
             var ids = done.ToList();
-            await db.Jobs.Where(j => ids.Contains(j.Id) && j.LockedBy == Name).ExecuteDeleteAsync(CancellationToken.None);
+            using (await db.WriteGateAsync(CancellationToken.None))
+            {
+                await db.Jobs.Where(j => ids.Contains(j.Id) && j.LockedBy == Name).ExecuteDeleteAsync(CancellationToken.None);
+            }
         }
         return claimed.Count;
     }
@@ -147,9 +150,12 @@ public sealed class JobRunner : BackgroundService
             .Where(j => j.State == JobState.Pending && j.DueAt <= now && (j.LockedUntil == null || j.LockedUntil < now))
             .OrderBy(j => j.DueAt).Select(j => j.Id).Take(size).ToListAsync(ct);
         if (ids.Count == 0) return [];
-        await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s
-            .SetProperty(j => j.LockedBy, Name)
-            .SetProperty(j => j.LockedUntil, now.AddSeconds(Math.Max(1, _options.LeaseSeconds))), ct);
+        using (await db.WriteGateAsync(ct))
+        {
+            await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.LockedBy, Name)
+                .SetProperty(j => j.LockedUntil, now.AddSeconds(Math.Max(1, _options.LeaseSeconds))), ct);
+        }
         return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id) && j.LockedBy == Name).OrderBy(j => j.DueAt).ToListAsync(ct);
     }
 

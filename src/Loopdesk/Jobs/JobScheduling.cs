@@ -28,10 +28,11 @@ public static class JobScheduling
 
     /// <summary>Sets the timer named <paramref name="key"/> to fire at <paramref name="dueAt"/>, moving it if it is set already.</summary>
     public static async Task<Job> ScheduleAsync(this LoopdeskDb db, string key, string kind, object payload, DateTimeOffset dueAt,
-        DateTimeOffset now, Guid? ticketId, CancellationToken ct)
+        DateTimeOffset now, Guid? ticketId, CancellationToken ct, bool unsaved = false)
     {
         var json = Wire.Json(payload);
-        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct);
+        // unsaved: the timer's ticket is being created in this transaction, so no stored row can hold the key
+        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? (unsaved ? null : await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct));
         if (job is null)
         {
             job = new Job(kind, json, dueAt, now, ticketId, key);
@@ -48,9 +49,9 @@ public static class JobScheduling
     }
 
     /// <summary>Removes the timer named <paramref name="key"/>, if it is set.</summary>
-    public static async Task CancelAsync(this LoopdeskDb db, string key, CancellationToken ct)
+    public static async Task CancelAsync(this LoopdeskDb db, string key, CancellationToken ct, bool unsaved = false)
     {
-        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct);
+        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? (unsaved ? null : await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct));
         if (job is not null) db.Jobs.Remove(job);
     }
 

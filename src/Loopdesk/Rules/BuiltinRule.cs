@@ -92,10 +92,13 @@ public sealed class RuleContext(LoopdeskDb db, Rule rule, Ticket ticket, TicketE
     {
         Done.Add($"timer {timer} at {dueAt:u}");
         return db.ScheduleAsync(TimerKey(rule.Key ?? rule.Id.ToString(), ticket.Id, timer), RuleTimerHandler.JobKind,
-            new RuleTimer(rule.Id, ticket.Id, timer, data is null ? null : JsonSerializer.SerializeToElement(data)), dueAt, now, ticket.Id, ct);
+            new RuleTimer(rule.Id, ticket.Id, timer, data is null ? null : JsonSerializer.SerializeToElement(data)), dueAt, now, ticket.Id, ct, IsNew);
     }
 
-    public Task CancelAsync(string timer, CancellationToken ct) => db.CancelAsync(TimerKey(rule.Key ?? rule.Id.ToString(), ticket.Id, timer), ct);
+    public Task CancelAsync(string timer, CancellationToken ct) => db.CancelAsync(TimerKey(rule.Key ?? rule.Id.ToString(), ticket.Id, timer), ct, IsNew);
+
+    /// <summary>The ticket is being opened in this transaction: nothing of it is stored yet, so look-ups of its past can be skipped.</summary>
+    public bool IsNew => db.Entry(ticket).State == EntityState.Added;
 
     public static string TimerKey(string rule, Guid ticketId, string timer) => $"rule:{rule}:{ticketId}:{timer}";
 
@@ -115,6 +118,7 @@ public sealed class RuleContext(LoopdeskDb db, Rule rule, Ticket ticket, TicketE
     public async Task<int> ContactsSinceAsync(DateTimeOffset since, CancellationToken ct)
     {
         var added = ticket.Contacts.Where(c => db.Entry(c).State == EntityState.Added && c.OccurredAt >= since).ToList();
+        if (IsNew) return added.Count;
         var addedIds = added.Select(c => c.Id).ToList();
         var saved = await db.Contacts.CountAsync(c => c.TicketId == ticket.Id && c.OccurredAt >= since && !addedIds.Contains(c.Id), ct);
         return saved + added.Count;
@@ -124,7 +128,7 @@ public sealed class RuleContext(LoopdeskDb db, Rule rule, Ticket ticket, TicketE
     public Task<bool> HasRunAsync(string detail, CancellationToken ct)
     {
         var local = db.RuleRuns.Local.Any(r => r.RuleId == rule.Id && r.TicketId == ticket.Id && r.Detail.Contains(detail, StringComparison.Ordinal));
-        return local ? Task.FromResult(true) : db.RuleRuns.AnyAsync(r => r.RuleId == rule.Id && r.TicketId == ticket.Id && r.Detail.Contains(detail), ct);
+        return local || IsNew ? Task.FromResult(local) : db.RuleRuns.AnyAsync(r => r.RuleId == rule.Id && r.TicketId == ticket.Id && r.Detail.Contains(detail), ct);
     }
 }
 

@@ -25,17 +25,29 @@ public interface IChannelAdapter
 }
 
 /// <summary>What leaves the process because of a rule: messages to the customer, notices to staff, webhook calls; all through the outbox.</summary>
-public sealed class Outbound
+public sealed class Outbound(IEnumerable<IChannelAdapter> adapters)
 {
     public const string DeliverKind = "message.deliver";
     public const string WebhookKind = "webhook.call";
 
-    /// <summary>Adds an outbound message to the ticket and queues its delivery in the same transaction. Null when the ticket takes no messages.</summary>
+    private readonly HashSet<Channel> _delivered = [.. adapters.Select(a => a.Channel)];
+
+    /// <summary>
+    /// Adds an outbound message to the ticket and, when a channel adapter delivers that channel, queues its delivery in
+    /// the same transaction; without one the message stays on the ticket for the portal. Null when the ticket takes no messages.
+    /// </summary>
     public Message? SendToCustomer(LoopdeskDb db, Ticket ticket, string text, Channel channel, Actor actor, DateTimeOffset now)
     {
         if (!ticket.AddMessage(new NewMessage(MessageDirection.Outbound, channel, text), actor, now, now, out var message).IsOk) return null;
-        db.Enqueue(DeliverKind, new Delivery(message.Id, ticket.Id), now, ticket.Id);
+        QueueDelivery(db, message, now);
         return message;
+    }
+
+    /// <summary>Queues the delivery of an outbound message (an agent's reply, a rule's words) on its channel, if an adapter delivers it.</summary>
+    public void QueueDelivery(LoopdeskDb db, Message message, DateTimeOffset now)
+    {
+        if (message.Direction == MessageDirection.Outbound && !message.Internal && _delivered.Contains(message.Channel))
+            db.Enqueue(DeliverKind, new Delivery(message.Id, message.TicketId), now, message.TicketId);
     }
 
     /// <summary>Tells staff members something, in the same transaction.</summary>

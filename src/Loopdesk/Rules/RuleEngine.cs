@@ -306,6 +306,11 @@ public sealed class RuleEngine(RuleBook book, RuleServices services, Service.Sla
                 values["message.channel"] = Wire.Name(message.Channel);
                 values["message.internal"] = message.Internal;
             }
+            if (ev.Type == TicketEventTypes.ContactRecorded)
+            {
+                values["contact.channel"] = data.RootElement.TryGetProperty("channel", out var channel) ? channel.GetString() : null;
+                values["contact.summary"] = data.RootElement.TryGetProperty("summary", out var summary) && summary.ValueKind == JsonValueKind.String ? summary.GetString() : null;
+            }
             if (snapshot.NeedsContacts)
             {
                 var added = t.Contacts.Count(c => db.Entry(c).State == EntityState.Added);

@@ -82,7 +82,7 @@ public static class SuggestionEndpoints
             && await db.Tickets.FirstOrDefaultAsync(t => t.Id == ticketId, ct) is { } ticket)
         {
             var customer = await db.Customers.FirstAsync(c => c.Id == suggestion.CustomerId, ct);
-            var source = await TemplateStore.SourceAsync(db, "suggestions.outcome", TemplateStore.Language(customer), ct);
+            var source = await templates.SourceAsync(db, "suggestions.outcome", TemplateStore.Language(customer), ct);
             var text = await templates.RenderTextAsync(db, source, ticket, customer, now, new Dictionary<string, object?>
             {
                 ["suggestion"] = new Dictionary<string, object?> { ["text"] = suggestion.Text, ["status"] = Wire.Name(suggestion.Status), ["outcome"] = suggestion.Outcome },

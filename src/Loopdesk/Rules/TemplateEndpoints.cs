@@ -80,7 +80,7 @@ public static partial class TemplateEndpoints
             .OrderBy(t => t.Key, StringComparer.Ordinal).ThenBy(t => t.Language, StringComparer.Ordinal).ToList());
     }
 
-    private static async Task<Results<Created<TemplateDto>, ProblemHttpResult>> CreateAsync(CreateTemplateRequest body, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Created<TemplateDto>, ProblemHttpResult>> CreateAsync(CreateTemplateRequest body, LoopdeskDb db, TemplateStore store, TimeProvider clock, CancellationToken ct)
     {
         var key = body.Key.Trim();
         if (!KeyPattern().IsMatch(key)) return Problems.Validation("key", "A key is lower-case letters and digits, parts joined by dots or dashes.");
@@ -94,10 +94,11 @@ public static partial class TemplateEndpoints
         var template = new MessageTemplate(key, language, body.Name, body.Body, clock.GetUtcNow());
         db.Templates.Add(template);
         await db.SaveChangesAsync(ct);
+        store.Invalidate();
         return TypedResults.Created($"/api/v1/templates/{template.Id}", ToDto(template));
     }
 
-    private static async Task<Results<Ok<TemplateDto>, ProblemHttpResult>> UpdateAsync(Guid id, UpdateTemplateRequest body, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<TemplateDto>, ProblemHttpResult>> UpdateAsync(Guid id, UpdateTemplateRequest body, LoopdeskDb db, TemplateStore store, TimeProvider clock, CancellationToken ct)
     {
         var template = await db.Templates.FirstOrDefaultAsync(t => t.Id == id, ct);
         if (template is null) return Problems.NotFound("template");
@@ -106,15 +107,17 @@ public static partial class TemplateEndpoints
             return Problems.RuleViolation(verdict with { Field = "body" });
         template.Update(body.Name, body.Body, clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
+        store.Invalidate();
         return TypedResults.Ok(ToDto(template));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, LoopdeskDb db, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, LoopdeskDb db, TemplateStore store, CancellationToken ct)
     {
         var template = await db.Templates.FirstOrDefaultAsync(t => t.Id == id, ct);
         if (template is null) return Problems.NotFound("template");
         db.Templates.Remove(template);
         await db.SaveChangesAsync(ct);
+        store.Invalidate();
         return TypedResults.NoContent();
     }
 

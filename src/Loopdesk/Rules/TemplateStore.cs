@@ -19,15 +19,30 @@ public sealed class TemplateStore(Microsoft.Extensions.Options.IOptions<Platform
         return await RenderTextAsync(source, c, customer, extra, ct);
     }
 
-    /// <summary>The source of a template: an admin's version in the language, in English, or the shipped default.</summary>
-    public static async Task<string> SourceAsync(LoopdeskDb db, string key, string language, CancellationToken ct)
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+    private volatile StoredTemplates? _stored;
+
+    private sealed record StoredTemplates(IReadOnlyDictionary<(string Key, string Language), string> Bodies, long LoadedAt);
+
+    /// <summary>Admins changed a template: read them again for the next message.</summary>
+    public void Invalidate() => _stored = null;
+
+    /// <summary>
+    /// The source of a template: an admin's version in the language, the shipped one in the language, an admin's
+    /// English one, the shipped English one. Admins' templates are kept for a second, like the rules.
+    /// </summary>
+    public async Task<string> SourceAsync(LoopdeskDb db, string key, string language, CancellationToken ct)
     {
-        var stored = await db.Templates.AsNoTracking()
-            .Where(t => t.Key == key && (t.Language == language || t.Language == "en"))
-            .Select(t => new { t.Language, t.Body }).ToListAsync(ct);
-        return stored.FirstOrDefault(t => t.Language == language)?.Body
+        var stored = _stored;
+        if (stored is null || System.Diagnostics.Stopwatch.GetElapsedTime(stored.LoadedAt) > MaxAge)
+        {
+            var rows = await db.Templates.AsNoTracking().Select(t => new { t.Key, t.Language, t.Body }).ToListAsync(ct);
+            stored = new StoredTemplates(rows.ToDictionary(r => (r.Key, r.Language), r => r.Body), System.Diagnostics.Stopwatch.GetTimestamp());
+            _stored = stored;
+        }
+        return stored.Bodies.GetValueOrDefault((key, language))
             ?? DefaultTemplates.Find(key, language)
-            ?? stored.FirstOrDefault()?.Body
+            ?? stored.Bodies.GetValueOrDefault((key, "en"))
             ?? DefaultTemplates.Find(key, "en")
             ?? throw new InvalidOperationException($"No template {key}.");
     }

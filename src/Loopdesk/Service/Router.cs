@@ -40,6 +40,8 @@ public sealed class Router(SlaTracker sla)
 
     private static async Task<Guid?> ReturningOwnerAsync(LoopdeskDb db, Ticket t, CancellationToken ct)
     {
+        // a customer made in this very transaction has no earlier tickets
+        if (db.ChangeTracker.Entries<Core.Customers.Customer>().Any(e => e.Entity.Id == t.CustomerId && e.State == EntityState.Added)) return null;
         var owner = await db.Tickets.AsNoTracking()
             .Where(x => x.CustomerId == t.CustomerId && x.Id != t.Id && x.AssigneeId != null)
             .OrderByDescending(x => x.CreatedAt).Select(x => x.AssigneeId).FirstOrDefaultAsync(ct);

@@ -216,7 +216,9 @@ public sealed class SlaTracker : IServiceExpectations, IJobHandler
 
     public async Task<DueTimes?> DueTimesAsync(LoopdeskDb db, Ticket ticket, DateTimeOffset now, CancellationToken ct)
     {
-        var sla = await FindAsync(db, ticket.Id, ct);
+        if ((await GetAsync(db, ct)).Policies.Count == 0) return null;
+        // a ticket opened in this transaction has its clocks in the change tracker, if anywhere
+        var sla = db.Entry(ticket).State == EntityState.Added ? db.TicketSlas.Local.FirstOrDefault(s => s.TicketId == ticket.Id) : await FindAsync(db, ticket.Id, ct);
         return sla is null ? null : new DueTimes(sla.FirstReplyDueAt, sla.NextReplyDueAt, sla.ResolutionDueAt);
     }
 

@@ -165,7 +165,7 @@ public static class TicketEndpoints
 
     private static async Task<Results<Created<MessageDto>, ProblemHttpResult>> AddMessageAsync(
         string reference, AddMessageRequest body, ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, HtmlCleaner html,
-        LoopdeskMetrics metrics, Rules.RuleBook book, Lexicon.LexiconService lexicon, HttpContext http, CancellationToken ct)
+        LoopdeskMetrics metrics, Rules.RuleBook book, Lexicon.LexiconService lexicon, Rules.Outbound outbound, HttpContext http, CancellationToken ct)
     {
         if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
         var ticket = await FindAsync(db, reference, user, ct);
@@ -195,6 +195,8 @@ public static class TicketEndpoints
             author, body.OccurredAt ?? now, now, out var message);
         if (!verdict.IsOk) return Problems.RuleViolation(verdict);
         if (findings > 0) message.OverrodeLexicon(findings);
+        // imported history was delivered long ago, elsewhere
+        if (body.OccurredAt is null) outbound.QueueDelivery(db, message, now);
         if (body.Direction == MessageDirection.Inbound) ticket.RecordContact(channel, null, author, body.OccurredAt ?? now, now);
         await db.SaveChangesAsync(ct);
         metrics.MessagesAdded.Add(1, new KeyValuePair<string, object?>("channel", Wire.Name(channel)));

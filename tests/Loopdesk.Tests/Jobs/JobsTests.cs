@@ -277,6 +277,26 @@ public abstract class JobsTests(LoopdeskApp app)
         return ((await response.ReadAsync<RuleDto>(Ct)).Id, marker);
     }
 
+    [Fact]
+    public async Task An_agents_reply_goes_out_on_its_channel_and_a_note_or_imported_reply_does_not()
+    {
+        using var agent = app.CreateClient(AgentRole.Agent);
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var ticket = await agent.CreateTicketAsync("Where is my refund", Ct, email: $"r{Guid.NewGuid():N}@example.com");
+        await app.RunJobsAsync();
+        var before = app.Deliveries().For(ticket.Id).Count;
+
+        var reply = await (await agent.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages",
+            new { body = "Sorry for the wait: the refund left today.", lexiconOverride = true }, Ct)).ReadAsync<MessageDto>(Ct);
+        (await agent.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = "Checked with finance.", @internal = true }, Ct)).EnsureSuccessStatusCode();
+        (await admin.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages",
+            new { body = "An old reply from the previous help desk.", occurredAt = app.Clock.GetUtcNow().AddDays(-30), lexiconOverride = true }, Ct)).EnsureSuccessStatusCode();
+        await app.RunJobsAsync();
+
+        var delivered = app.Deliveries().For(ticket.Id).Skip(before).ToList();
+        Assert.Equal(reply.Id, Assert.Single(delivered).MessageId);
+    }
+
     private static async Task<List<OutboxEntryDto>> OutboxAsync(HttpClient admin, Guid ticketId, string? kind = null)
     {
         var all = await admin.GetJsonAsync<List<OutboxEntryDto>>(kind is null ? "/api/v1/outbox" : $"/api/v1/outbox?kind={kind}", Ct);

@@ -525,6 +525,37 @@ public abstract class BuiltinRuleTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task A_rule_can_test_the_contact_that_started_it()
+    {
+        var tag = "called" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = Admin;
+        var rule = await (await admin.PostJsonAsync("/api/v1/rules", new
+        {
+            name = $"Calls {tag}",
+            events = new[] { "contact.recorded" },
+            conditions = new object[]
+            {
+                new { field = "contact.channel", @operator = "is", value = "phone" },
+                new { field = "contact.summary", @operator = "contains", value = tag },
+            },
+            actions = new[] { new { type = "add_tag", value = tag } },
+        }, Ct)).ReadAsync<RuleDto>(Ct);
+        try
+        {
+            using var client = Agent;
+            var ticket = await client.CreateTicketAsync("Call me", Ct, email: NewEmail());
+            (await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/contacts", new { channel = "visit", summary = $"Came by {tag}" }, Ct)).EnsureSuccessStatusCode();
+            Assert.DoesNotContain(tag, (await TicketAsync(ticket.Reference)).Tags);
+            (await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/contacts", new { channel = "phone", summary = $"Rang {tag}" }, Ct)).EnsureSuccessStatusCode();
+            Assert.Contains(tag, (await TicketAsync(ticket.Reference)).Tags);
+        }
+        finally
+        {
+            (await admin.DeleteAsync($"/api/v1/rules/{rule.Id}", Ct)).EnsureSuccessStatusCode();
+        }
+    }
+
+    [Fact]
     public async Task A_switched_off_built_in_rule_does_nothing_until_switched_on_again()
     {
         var rule = await BuiltinAsync("close-the-loop");

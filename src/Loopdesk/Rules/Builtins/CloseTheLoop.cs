@@ -77,7 +77,7 @@ public sealed class CloseTheLoop : BuiltinRule
         var since = contactAt < quietSince ? contactAt : quietSince;
         // answered (by an agent after the contact) or spoken to recently (by anyone of ours): nothing to acknowledge
         var local = t.Messages.Any(m => m.Direction == MessageDirection.Outbound && !m.Internal && m.OccurredAt >= since);
-        if (local || await c.Db.Messages.AnyAsync(m => m.TicketId == t.Id && m.Direction == MessageDirection.Outbound && !m.Internal && m.OccurredAt >= since, ct)) return;
+        if (local || (!c.IsNew && await c.Db.Messages.AnyAsync(m => m.TicketId == t.Id && m.Direction == MessageDirection.Outbound && !m.Internal && m.OccurredAt >= since, ct))) return;
         var expectations = c.Services.Expectations;
         var due = expectations is null ? null : (await expectations.DueTimesAsync(c.Db, t, c.Now, ct))?.FirstReply;
         due ??= c.Now + Seconds(c, "expectReplyWithinSeconds");
