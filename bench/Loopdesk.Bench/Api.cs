@@ -51,6 +51,14 @@ internal sealed class Api : IDisposable
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.Clone();
     }
 
+    /// <summary>PATCH with a JSON body; true on 200 (the answer is read in full).</summary>
+    public async Task<bool> PatchOkAsync(string path, Action<Utf8JsonWriter> body, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Patch, path, body, ct);
+        await response.Content.LoadIntoBufferAsync(ct);
+        return response.StatusCode == HttpStatusCode.OK;
+    }
+
     /// <summary>POST /api/v1/tickets; the new ticket's reference (from Location), or null when the answer was not 201.</summary>
     public async Task<string?> CreateTicketAsync(CreateSpec spec, CancellationToken ct)
     {
@@ -82,7 +90,9 @@ internal sealed class Api : IDisposable
         return found ? total : null;
     }
 
-    private async Task<HttpResponseMessage> PostAsync(string path, Action<Utf8JsonWriter> body, CancellationToken ct)
+    private Task<HttpResponseMessage> PostAsync(string path, Action<Utf8JsonWriter> body, CancellationToken ct) => SendAsync(HttpMethod.Post, path, body, ct);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Action<Utf8JsonWriter> body, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -91,7 +101,8 @@ internal sealed class Api : IDisposable
         }
         using var content = new ReadOnlyMemoryContent(buffer.WrittenMemory);
         content.Headers.ContentType = JsonType;
-        return await _http.PostAsync(path, content, ct);
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        return await _http.SendAsync(request, ct);
     }
 
     private static void WriteCreate(Utf8JsonWriter w, CreateSpec spec)

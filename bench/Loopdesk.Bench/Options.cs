@@ -18,7 +18,28 @@ internal sealed class Options
     public string Out { get; private set; } = "bench/results/result.json";
     public List<string> Inputs { get; } = [];
 
+    // the rules scenarios (command "rules")
+    public string? ServerDll { get; private set; }
+    public string? DataDirectory { get; private set; }
+    public HashSet<string> Scenarios { get; } = new(StringComparer.Ordinal);
+    public long? Timers { get; private set; }
+    public int? WindowSeconds { get; private set; }
+    public int? OutboxJobs { get; private set; }
+    public int? JobsBatch { get; private set; }
+    public int? JobsConcurrency { get; private set; }
+    public int ReceiverDelayMilliseconds { get; private set; } = 20;
+
     public long TicketCount => Tickets ?? (Quick ? 20_000 : 1_000_000);
+
+    public static readonly string[] RuleScenarios = ["triggers", "timers", "outbox"];
+
+    public bool Runs(string scenario) => Scenarios.Count == 0 || Scenarios.Contains(scenario);
+
+    public long TimerCount => Timers ?? (Quick ? 100_000 : 1_000_000);
+
+    public int TimerWindowSeconds => WindowSeconds ?? (Quick ? 120 : 600);
+
+    public int OutboxJobCount => OutboxJobs ?? (Quick ? 20_000 : 200_000);
 
     public static Options Parse(string[] args)
     {
@@ -26,6 +47,10 @@ internal sealed class Options
         var i = 0;
         if (args.Length > 0 && !args[0].StartsWith('-')) o.Command = args[i++];
         string Value(string name) => i < args.Length ? args[i++] : throw new ArgumentException($"{name} needs a value");
+        long Number(string name, long min)
+            => long.TryParse(Value(name).Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min
+                ? n
+                : throw new ArgumentException($"{name} takes a number of at least {min}");
         int? Pid(string name)
             => int.TryParse(Value(name), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : throw new ArgumentException($"{name} takes a process id");
         while (i < args.Length)
@@ -54,11 +79,29 @@ internal sealed class Options
                 case "--quick": o.Quick = true; break;
                 case "--seed-only": o.SeedOnly = true; break;
                 case "--out": o.Out = Value(name); break;
+                case "--server-dll": o.ServerDll = Value(name); break;
+                case "--data-dir": o.DataDirectory = Value(name); break;
+                case "--only":
+                    foreach (var scenario in Value(name).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        if (!RuleScenarios.Contains(scenario)) throw new ArgumentException($"--only takes {string.Join(", ", RuleScenarios)}, not {scenario}");
+                        o.Scenarios.Add(scenario);
+                    }
+                    break;
+                case "--timers": o.Timers = Number(name, 10_000); break;
+                case "--window-seconds": o.WindowSeconds = (int)Number(name, 60); break;
+                case "--outbox-jobs": o.OutboxJobs = (int)Number(name, 1_000); break;
+                case "--jobs-batch": o.JobsBatch = (int)Number(name, 1); break;
+                case "--jobs-concurrency": o.JobsConcurrency = (int)Number(name, 1); break;
+                case "--receiver-delay-ms": o.ReceiverDelayMilliseconds = (int)Number(name, 1); break;
                 case "--in": o.Inputs.Add(Value(name)); break;
                 default: throw new ArgumentException($"unknown option {name}");
             }
         }
         if (o.Command is "run" or "idle" && (o.Url is null || o.Token is null)) throw new ArgumentException("--url and --token are required");
+        if (o.Command == "rules" && (o.ServerDll is null || o.DataDirectory is null || o.Token is null))
+            throw new ArgumentException("--server-dll, --data-dir and --token are required");
+        if (o.Command == "rules" && o.Provider == Provider.Postgres && o.Database is null) throw new ArgumentException("--db (a PostgreSQL connection string) is required");
         if (o.Command == "run" && o.Database is null) throw new ArgumentException("--db (the server's connection string) is required");
         return o;
     }
@@ -77,6 +120,15 @@ internal sealed class Options
                      the server's memory after a few requests and a pause (restart the server first); adds to FILE.json
               report --in sqlite.json --in postgres.json [--out FILE.md]
                      the markdown tables
+              rules  --provider sqlite|postgres --server-dll loopdesk.dll --data-dir DIR --token TOKEN [--db POSTGRES-CONNECTION-STRING]
+                     [--db-pid POSTMASTER-PID] [--only triggers,timers,outbox] [--quick] [--timers N] [--window-seconds S]
+                     [--outbox-jobs N] [--receiver-delay-ms MS] [--jobs-batch N] [--jobs-concurrency N] [--out FILE.json]
+                     the service rules engine: starts the server itself (it kills and restarts it), each scenario on a new
+                     database (SQLite under DIR; PostgreSQL: a database per scenario next to the one --db names); the outbox
+                     runs as shipped against a consumer that answers at once, then against one that answers in MS (20)
+                     milliseconds as shipped and with the runner settings given (batch 100, concurrency 64 by default)
+              rules-report --in sqlite.json --in postgres.json [--out FILE.md]
+                     the markdown table of the rules scenarios
             """);
         return 2;
     }

@@ -10,6 +10,12 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
+// scripts stop the harness with SIGTERM: it stops the servers it started before it ends
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancel.Cancel();
+});
 
 try
 {
@@ -19,6 +25,8 @@ try
         "run" => await Bench.RunAsync(options, cancel.Token),
         "idle" => await Bench.IdleAsync(options, cancel.Token),
         "report" => Bench.WriteReport(options),
+        "rules" => await RulesBench.RunAsync(options, cancel.Token),
+        "rules-report" => RulesBench.WriteReport(options),
         _ => Options.Usage($"unknown command '{options.Command}'"),
     };
 }

@@ -68,6 +68,13 @@ internal sealed class Rows(Provider provider)
 
     public static readonly IReadOnlyList<TableSpec> All = [Customers, Identities, Tickets, Messages, Contacts, Events];
 
+    /// <summary>The jobs table (outbox entries and timers); seeded on its own by the rules scenarios.</summary>
+    public static readonly TableSpec Jobs = new("Jobs",
+        ("Id", NpgsqlDbType.Uuid), ("Kind", NpgsqlDbType.Varchar), ("Key", NpgsqlDbType.Varchar), ("TicketId", NpgsqlDbType.Uuid),
+        ("Payload", NpgsqlDbType.Text), ("DueAt", NpgsqlDbType.TimestampTz), ("State", NpgsqlDbType.Varchar), ("Attempts", NpgsqlDbType.Integer),
+        ("LastError", NpgsqlDbType.Varchar), ("LockedBy", NpgsqlDbType.Varchar), ("LockedUntil", NpgsqlDbType.TimestampTz),
+        ("CreatedAt", NpgsqlDbType.TimestampTz));
+
     private readonly bool _sqlite = provider == Provider.Sqlite;
 
     public object?[] Customer(Customer c) =>
@@ -100,6 +107,15 @@ internal sealed class Rows(Provider provider)
 
     public object?[] Event(TicketEvent e) =>
         [Id(e.Id), Id(e.TicketId), e.Type, e.Data, e.ActorKind.ToString(), Id(e.ActorId), Time(e.OccurredAt), Time(e.RecordedAt)];
+
+    public object?[] Job(Loopdesk.Jobs.Job j) =>
+    [
+        Id(j.Id), j.Kind, j.Key, Id(j.TicketId), j.Payload, Time(j.DueAt), j.State.ToString(), j.Attempts, j.LastError, j.LockedBy, Time(j.LockedUntil),
+        Time(j.CreatedAt),
+    ];
+
+    /// <summary>An instant as the provider stores it, for a WHERE clause.</summary>
+    public object At(DateTimeOffset value) => Time(value)!;
 
     /// <summary>A key as the provider stores it, for a WHERE clause.</summary>
     public object Id(Guid value) => _sqlite ? value.ToString("D").ToUpperInvariant() : value;

@@ -46,6 +46,26 @@ internal abstract class Store(string connectionString) : IAsyncDisposable
     /// <summary>Inserts the batch in one transaction.</summary>
     public abstract Task SeedAsync(SeedBatch batch, CancellationToken ct);
 
+    /// <summary>Inserts jobs (outbox entries, timers) in one transaction: they are due to the server's runner when it commits.</summary>
+    public abstract Task SeedJobsAsync(IEnumerable<Loopdesk.Jobs.Job> jobs, CancellationToken ct);
+
+    /// <summary>One number from the database: <paramref name="sql"/> with @-named parameters.</summary>
+    public async Task<long> QueryLongAsync(string sql, CancellationToken ct, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = await ConnectAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.CommandTimeout = 0;
+        foreach (var (name, value) in parameters)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value;
+            command.Parameters.Add(p);
+        }
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct) ?? 0L, CultureInfo.InvariantCulture);
+    }
+
     /// <summary>
     /// A connection that inserts one ticket (and its new customer) per transaction, as the server's SaveChanges does.
     /// <paramref name="contend"/> (SQLite): writers do not take turns in the harness but wait for the write lock in SQLite's
@@ -160,6 +180,17 @@ internal sealed class SqliteStore(string connectionString) : Store(connectionStr
         var commit = Stopwatch.GetTimestamp();
         await tx.CommitAsync(ct);
         SeedTime["commit"] = SeedTime.GetValueOrDefault("commit") + Stopwatch.GetElapsedTime(commit);
+    }
+
+    public override async Task SeedJobsAsync(IEnumerable<Loopdesk.Jobs.Job> jobs, CancellationToken ct)
+    {
+        await using var connection = (SqliteConnection)await ConnectAsync(new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString, ct);
+        await ExecuteAsync(connection, "PRAGMA cache_size=-262144;", ct);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        using var inserts = new SqliteInserts(connection, Rows, [Rows.Jobs]);
+        inserts.Use(tx);
+        foreach (var job in jobs) inserts.Insert(Rows.Jobs, Rows.Job(job));
+        await tx.CommitAsync(ct);
     }
 
     private static Task Each<T>(IEnumerable<T> items, Action<T> action)
@@ -334,10 +365,10 @@ internal sealed class SqliteStore(string connectionString) : Store(connectionStr
         private readonly Rows _rows;
         private readonly Dictionary<TableSpec, SqliteCommand> _commands = [];
 
-        public SqliteInserts(SqliteConnection connection, Rows rows)
+        public SqliteInserts(SqliteConnection connection, Rows rows, IEnumerable<TableSpec>? tables = null)
         {
             _rows = rows;
-            foreach (var table in Rows.All)
+            foreach (var table in tables ?? Rows.All)
             {
                 var command = connection.CreateCommand();
                 command.CommandText = $"INSERT INTO \"{table.Name}\" ({table.ColumnList}) VALUES ({string.Join(", ", table.Columns.Select((_, i) => "$p" + i.ToString(CultureInfo.InvariantCulture)))})";
@@ -406,6 +437,14 @@ internal sealed class PostgresStore : Store
         var commit = Stopwatch.GetTimestamp();
         await tx.CommitAsync(ct);
         SeedTime["commit"] = SeedTime.GetValueOrDefault("commit") + Stopwatch.GetElapsedTime(commit);
+    }
+
+    public override async Task SeedJobsAsync(IEnumerable<Loopdesk.Jobs.Job> jobs, CancellationToken ct)
+    {
+        await using var connection = await _source.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await CopyAsync(connection, Rows.Jobs, jobs.Select(Rows.Job), ct);
+        await tx.CommitAsync(ct);
     }
 
     public override async Task<DirectWriter> OpenWriterAsync(CancellationToken ct, bool contend = false)

@@ -126,7 +126,8 @@ public sealed class JobRunner : BackgroundService
         return claimed.Count;
     }
 
-    private async Task<List<Job>> ClaimAsync(DateTimeOffset now, CancellationToken ct)
+    /// <summary>Takes up to a batch of due jobs for this process (internal for tests).</summary>
+    internal async Task<List<Job>> ClaimAsync(DateTimeOffset now, CancellationToken ct)
     {
         await using var scope = _scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
@@ -135,13 +136,18 @@ public sealed class JobRunner : BackgroundService
         var size = Math.Max(1, _options.BatchSize);
         if (db.IsPostgres)
         {
+            // The ids are taken once (an InitPlan) and the rows updated through the primary key. Written as "Id IN (SELECT …)",
+            // the planner may join the other way round when its statistics say the table is empty, as they do for an
+            // outbox analyzed between bursts, and run the locking subquery again for every row: each run takes the next
+            // unclaimed rows, so one claim took the whole burst (200,000 jobs, under a lease meant for one batch) and
+            // kept PostgreSQL busy for minutes.
             return await db.Jobs.FromSql($"""
                 UPDATE "Jobs" SET "LockedBy" = {Name}, "LockedUntil" = {until}
-                WHERE "Id" IN (
+                WHERE "Id" = ANY (ARRAY(
                     SELECT "Id" FROM "Jobs"
                     WHERE "State" = 'Pending' AND "DueAt" <= {at} AND ("LockedUntil" IS NULL OR "LockedUntil" < {at})
                     ORDER BY "DueAt" LIMIT {size}
-                    FOR UPDATE SKIP LOCKED)
+                    FOR UPDATE SKIP LOCKED))
                 RETURNING *
                 """).AsNoTracking().ToListAsync(ct);
         }
