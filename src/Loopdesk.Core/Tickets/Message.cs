@@ -8,7 +8,8 @@ public sealed class Message
     private Message() { }
 
     internal Message(Guid ticketId, MessageDirection direction, Channel channel, Actor author, string text, string? html,
-        bool internalNote, IReadOnlyList<Attachment> attachments, string? externalId, DateTimeOffset occurredAt, DateTimeOffset recordedAt)
+        bool internalNote, IReadOnlyList<Attachment> attachments, string? externalId, DateTimeOffset occurredAt, DateTimeOffset recordedAt,
+        string? quotedText = null)
     {
         Id = Ids.New(recordedAt);
         TicketId = ticketId;
@@ -21,6 +22,7 @@ public sealed class Message
         Internal = internalNote;
         Attachments = [.. attachments];
         ExternalId = externalId;
+        QuotedText = quotedText;
         OccurredAt = occurredAt;
         RecordedAt = recordedAt;
     }
@@ -38,6 +40,13 @@ public sealed class Message
     public List<Attachment> Attachments { get; private set; } = [];
     /// <summary>The id the message has outside (an email's Message-ID, a chat message id).</summary>
     public string? ExternalId { get; private set; }
+    /// <summary>What the message quoted or signed with (an email's history and signature), folded away from <see cref="Text"/> but kept.</summary>
+    public string? QuotedText { get; private set; }
+    /// <summary>How delivery to the customer went, for outbound messages on a channel that delivers (email).</summary>
+    public DeliveryState? Delivery { get; private set; }
+    /// <summary>What the far side said: the SMTP answer, the bounce's status and diagnostic.</summary>
+    public string? DeliveryDetail { get; private set; }
+    public DateTimeOffset? DeliveryAt { get; private set; }
     public DateTimeOffset OccurredAt { get; private set; }
     public DateTimeOffset RecordedAt { get; private set; }
     /// <summary>How the customer sounds, -1 (furious) to 1 (delighted): the VADER compound score of an inbound message.</summary>
@@ -48,7 +57,19 @@ public sealed class Message
     public void ScoreSentiment(double compound) => Sentiment = Math.Round(compound, 4);
 
     public void OverrodeLexicon(int findings) => LexiconOverrides = findings;
+
+    /// <summary>Records where delivery stands. A bounce is final; a later "sent" does not hide it.</summary>
+    public void RecordDelivery(DeliveryState state, string? detail, DateTimeOffset at)
+    {
+        if (Delivery == DeliveryState.Bounced && state != DeliveryState.Bounced) return;
+        Delivery = state;
+        DeliveryDetail = detail is { Length: > 1000 } ? detail[..1000] : detail;
+        DeliveryAt = at;
+    }
 }
 
-/// <summary>What we know of a file attached to a message; the bytes live in the file store.</summary>
-public sealed record Attachment(string FileName, string ContentType, long Size, string? StorageKey);
+/// <summary>Where an outbound message's delivery stands.</summary>
+public enum DeliveryState { Queued, Sent, Delayed, Suppressed, Failed, Bounced }
+
+/// <summary>What we know of a file attached to a message; the bytes live in the file store (no key: not kept, over a size limit).</summary>
+public sealed record Attachment(string FileName, string ContentType, long Size, string? StorageKey, bool Inline = false);

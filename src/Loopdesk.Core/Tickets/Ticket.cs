@@ -13,6 +13,7 @@ public sealed class Ticket
     public const int MaxTags = 30;
     public const int TagMaxLength = 50;
     public const int MaxCustomFields = 50;
+    public const int MaxFollowers = 20;
 
     private Ticket() { }
 
@@ -37,6 +38,8 @@ public sealed class Ticket
     public Dictionary<string, string> CustomFields { get; private set; } = [];
     /// <summary>Collaborators this ticket was given to; they see only such tickets.</summary>
     public List<Guid> SharedWith { get; private set; } = [];
+    /// <summary>Other customers kept in the conversation (an email's Cc): they get the replies too.</summary>
+    public List<Guid> Followers { get; private set; } = [];
     public DateTimeOffset? DueAt { get; private set; }
     public DateTimeOffset CreatedAt { get; private set; }
     public DateTimeOffset UpdatedAt { get; private set; }
@@ -204,7 +207,7 @@ public sealed class Ticket
         {
             return Verdict.Deny("ticket.closed", "A closed ticket takes no more messages; open a follow-up instead.");
         }
-        message = new Message(Id, m.Direction, m.Channel, actor, m.Text, m.Html, m.Internal, m.Attachments ?? [], m.ExternalId, occurredAt, now);
+        message = new Message(Id, m.Direction, m.Channel, actor, m.Text, m.Html, m.Internal, m.Attachments ?? [], m.ExternalId, occurredAt, now, m.QuotedText);
         Messages.Add(message);
         Record(m.Internal ? TicketEventTypes.NoteAdded : TicketEventTypes.MessageAdded, Wire.Json(new
         {
@@ -229,6 +232,16 @@ public sealed class Ticket
         }
         Touch(now);
         return Verdict.Ok;
+    }
+
+    /// <summary>Keeps another person in the conversation. False when they are the customer or follow already.</summary>
+    public bool AddFollower(Guid customerId, Actor actor, DateTimeOffset now)
+    {
+        if (customerId == CustomerId || Followers.Contains(customerId) || Followers.Count >= MaxFollowers) return false;
+        Followers.Add(customerId);
+        Record(TicketEventTypes.FollowerAdded, Wire.Json(new { customerId }), actor, now, now);
+        Touch(now);
+        return true;
     }
 
     /// <summary>Records one time the customer reached out about this ticket.</summary>
@@ -343,7 +356,7 @@ public sealed record NewTicket(
 /// <summary>What adding a message needs.</summary>
 public sealed record NewMessage(
     MessageDirection Direction, Channel Channel, string Text, string? Html = null, bool Internal = false,
-    IReadOnlyList<Attachment>? Attachments = null, string? ExternalId = null);
+    IReadOnlyList<Attachment>? Attachments = null, string? ExternalId = null, string? QuotedText = null);
 
 /// <summary>A partial change to a ticket: null (or an absent <see cref="Optional{T}"/>) leaves a field as it is.</summary>
 public sealed record TicketChange

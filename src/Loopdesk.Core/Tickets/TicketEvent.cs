@@ -44,6 +44,9 @@ public static class TicketEventTypes
     public const string DueChanged = "ticket.due_changed";
     public const string CustomerChanged = "ticket.customer_changed";
     public const string Shared = "ticket.shared";
+    public const string FollowerAdded = "ticket.follower_added";
+    /// <summary>An outbound message could not be delivered (a bounce came back).</summary>
+    public const string MessageBounced = "message.bounced";
     public const string MessageAdded = "message.added";
     public const string NoteAdded = "note.added";
     public const string ContactRecorded = "contact.recorded";

@@ -35,6 +35,9 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Service.SlaPolicyRow> SlaPolicies => Set<Service.SlaPolicyRow>();
     public DbSet<Service.TicketSla> TicketSlas => Set<Service.TicketSla>();
     public DbSet<Core.Templates.MessageTemplate> Templates => Set<Core.Templates.MessageTemplate>();
+    public DbSet<Email.Mailbox> Mailboxes => Set<Email.Mailbox>();
+    public DbSet<Email.InboundMail> InboundMails => Set<Email.InboundMail>();
+    public DbSet<Email.MailThreadId> MailIds => Set<Email.MailThreadId>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

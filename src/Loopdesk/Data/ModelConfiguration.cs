@@ -41,6 +41,7 @@ internal sealed class TicketConfiguration : IEntityTypeConfiguration<Ticket>
         b.HasIndex(t => t.FollowUpOfId);
         b.PrimitiveCollection(t => t.Tags).Metadata.SetValueComparer(ListComparers.Strings);
         b.PrimitiveCollection(t => t.SharedWith).Metadata.SetValueComparer(ListComparers.Guids);
+        b.PrimitiveCollection(t => t.Followers).Metadata.SetValueComparer(ListComparers.Guids);
         b.Property(t => t.CustomFields).HasConversion(
             v => JsonSerializer.Serialize(v, JsonSerializerOptions.Default),
             v => JsonSerializer.Deserialize<Dictionary<string, string>>(v, JsonSerializerOptions.Default) ?? new Dictionary<string, string>(),
@@ -70,6 +71,7 @@ internal sealed class MessageConfiguration : IEntityTypeConfiguration<Message>
     {
         b.HasKey(m => m.Id);
         b.Property(m => m.ExternalId).HasMaxLength(998);
+        b.Property(m => m.DeliveryDetail).HasMaxLength(1000);
         b.HasIndex(m => new { m.TicketId, m.OccurredAt });
         b.HasIndex(m => m.ExternalId);
         b.OwnsMany(m => m.Attachments, a => a.ToJson());

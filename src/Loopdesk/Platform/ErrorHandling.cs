@@ -72,7 +72,10 @@ public sealed class RequestSizeLimit(RequestDelegate next, Microsoft.Extensions.
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var limit = options.Value.Api.MaxRequestBodyBytes;
+        // raw mail carries its attachments: the inbound endpoint takes messages up to the email limit
+        var limit = context.Request.Path.StartsWithSegments("/api/v1/inbound/mime", StringComparison.OrdinalIgnoreCase)
+            ? Math.Max(options.Value.Email.MaxMessageBytes, options.Value.Api.MaxRequestBodyBytes)
+            : options.Value.Api.MaxRequestBodyBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit;
         if (context.Request.ContentLength > limit)
         {

@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
+using Loopdesk.Email;
 using Loopdesk.Agents;
 using Loopdesk.Customers;
 using Loopdesk.Lexicon;
@@ -54,6 +55,7 @@ public static class LoopdeskHost
         services.AddHostedService(sp => sp.GetRequiredService<Tickets.TicketWriter>());
         services.AddScoped<Agents.AgentAccounts>();
         services.AddServiceRules();
+        services.AddEmail(builder.Configuration);
 
         services.AddIdentityCore<StaffUser>(o =>
             {
@@ -141,6 +143,7 @@ public static class LoopdeskHost
         api.MapCustomerProfile();
         Service.SlaEndpoints.MapSla(api);
         api.MapSuggestions();
+        api.MapEmail();
         return app;
     }
 

@@ -20,6 +20,8 @@ public sealed class LoopdeskOptions
     public Jobs.JobOptions Jobs { get; set; } = new();
 
     public RulesOptions Rules { get; set; } = new();
+
+    public Email.EmailOptions Email { get; set; } = new();
 }
 
 /// <summary>Who "we" are in what the rules write.</summary>

@@ -11,6 +11,7 @@ public static class DefaultTemplates
     [
         "ticket.due_at", "expect.reply_by", "repeat.reason", "repeat.opening", "original.reference", "original.solved_at", "original.days",
         "exchanges", "commitment.description", "commitment.due_at", "survey.link", "suggestion.text", "suggestion.status", "suggestion.outcome",
+        "files", "limit",
     ];
 
     private const string Signature = """
@@ -26,6 +27,13 @@ public static class DefaultTemplates
             Thank you for getting in touch. Your message has reached us and is in good hands. Its reference is {{ ticket.reference }}; if you mention it, nobody will ask you to explain again.
 
             You will hear from one of us {{ expect.reply_by | humanize }}.
+
+            {{{Signature}}}
+            """,
+        [("email.attachment-not-kept", "en")] = $$$"""
+            Hello {{ customer.first_name | default: "there" }},
+
+            Thank you for your message about {{ ticket.subject }} ({{ ticket.reference }}); we have it and everything you wrote. One or more files were too large for us to keep: {{ files }}. We accept files up to {{ limit }} each. If we need them, we will ask for another way to share them, so there is nothing you need to do right now.
 
             {{{Signature}}}
             """,

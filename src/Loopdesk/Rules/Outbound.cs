@@ -20,8 +20,23 @@ public interface IChannelAdapter
 {
     Channel Channel { get; }
 
-    /// <summary>Sends the message. <paramref name="deliveryId"/> is the same on a repeat, so the far side can drop a duplicate.</summary>
-    Task DeliverAsync(Guid deliveryId, Message message, Ticket ticket, Customer customer, CancellationToken ct);
+    /// <summary>Whether the channel can deliver now (email: a mailbox that sends is set up). When not, messages stay on the ticket.</summary>
+    bool Ready => true;
+
+    /// <summary>
+    /// Sends the message and says how it went; throws to have the delivery tried again later. The request's delivery
+    /// id is the same on a repeat, so the far side can drop a duplicate.
+    /// </summary>
+    Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct);
+}
+
+/// <summary>One delivery: the message, its ticket and customer, and a database context to read more from.</summary>
+public sealed record DeliveryRequest(Guid DeliveryId, Message Message, Ticket Ticket, Customer Customer, LoopdeskDb Db, DateTimeOffset Now);
+
+/// <summary>How a delivery went: sent, or suppressed (a loop or flood guard) or failed for good, with the detail.</summary>
+public sealed record DeliveryResult(DeliveryState State, string? Detail)
+{
+    public static DeliveryResult Sent(string? detail = null) => new(DeliveryState.Sent, detail);
 }
 
 /// <summary>What leaves the process because of a rule: messages to the customer, notices to staff, webhook calls; all through the outbox.</summary>
@@ -30,7 +45,7 @@ public sealed class Outbound(IEnumerable<IChannelAdapter> adapters)
     public const string DeliverKind = "message.deliver";
     public const string WebhookKind = "webhook.call";
 
-    private readonly HashSet<Channel> _delivered = [.. adapters.Select(a => a.Channel)];
+    private readonly Dictionary<Channel, IChannelAdapter> _adapters = adapters.GroupBy(a => a.Channel).ToDictionary(g => g.Key, g => g.Last());
 
     /// <summary>
     /// Adds an outbound message to the ticket and, when a channel adapter delivers that channel, queues its delivery in
@@ -46,8 +61,10 @@ public sealed class Outbound(IEnumerable<IChannelAdapter> adapters)
     /// <summary>Queues the delivery of an outbound message (an agent's reply, a rule's words) on its channel, if an adapter delivers it.</summary>
     public void QueueDelivery(LoopdeskDb db, Message message, DateTimeOffset now)
     {
-        if (message.Direction == MessageDirection.Outbound && !message.Internal && _delivered.Contains(message.Channel))
-            db.Enqueue(DeliverKind, new Delivery(message.Id, message.TicketId), now, message.TicketId);
+        if (message.Direction != MessageDirection.Outbound || message.Internal) return;
+        if (!_adapters.TryGetValue(message.Channel, out var adapter) || !adapter.Ready) return;
+        message.RecordDelivery(DeliveryState.Queued, null, now);
+        db.Enqueue(DeliverKind, new Delivery(message.Id, message.TicketId), now, message.TicketId);
     }
 
     /// <summary>Tells staff members something, in the same transaction.</summary>
@@ -83,12 +100,13 @@ public sealed class DeliveryHandler(IEnumerable<IChannelAdapter> adapters) : IJo
     public async Task HandleAsync(JobContext context, CancellationToken ct)
     {
         var delivery = Wire.Read<Delivery>(context.Job.Payload);
-        var message = await context.Db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == delivery.MessageId, ct);
+        var message = await context.Db.Messages.FirstOrDefaultAsync(m => m.Id == delivery.MessageId, ct);
         if (message is null) return; // the ticket is gone
         if (!_adapters.TryGetValue(message.Channel, out var adapter)) return; // stays on the ticket, read in the portal
         var ticket = await context.Db.Tickets.AsNoTracking().FirstAsync(t => t.Id == delivery.TicketId, ct);
-        var customer = await context.Db.Customers.AsNoTracking().FirstAsync(c => c.Id == ticket.CustomerId, ct);
-        await adapter.DeliverAsync(context.Job.Id, message, ticket, customer, ct);
+        var customer = await context.Db.Customers.AsNoTracking().Include(c => c.Identities).FirstAsync(c => c.Id == ticket.CustomerId, ct);
+        var result = await adapter.DeliverAsync(new DeliveryRequest(context.Job.Id, message, ticket, customer, context.Db, context.Now), ct);
+        message.RecordDelivery(result.State, result.Detail, context.Now);
     }
 }
 

@@ -72,7 +72,7 @@ public sealed class TemplateStore(Microsoft.Extensions.Options.IOptions<Platform
             ["customer"] = new Dictionary<string, object?>
             {
                 ["name"] = customer.Name,
-                ["first_name"] = FirstName(name),
+                ["first_name"] = Core.Email.MailText.FirstName(name, customer.PrimaryEmail),
                 ["email"] = customer.PrimaryEmail,
             },
             ["ticket"] = new Dictionary<string, object?>
@@ -86,7 +86,7 @@ public sealed class TemplateStore(Microsoft.Extensions.Options.IOptions<Platform
             ["agent"] = new Dictionary<string, object?>
             {
                 ["name"] = agent,
-                ["first_name"] = agent is null ? null : FirstName(agent),
+                ["first_name"] = Core.Email.MailText.FirstName(agent),
             },
             ["team"] = new Dictionary<string, object?> { ["name"] = team },
             ["company"] = new Dictionary<string, object?> { ["name"] = options.Value.Company.Name },
@@ -107,13 +107,6 @@ public sealed class TemplateStore(Microsoft.Extensions.Options.IOptions<Platform
         if (string.IsNullOrWhiteSpace(language)) return "en";
         var dash = language.IndexOf('-', StringComparison.Ordinal);
         return (dash > 0 ? language[..dash] : language).ToLowerInvariant();
-    }
-
-    private static string FirstName(string name)
-    {
-        var trimmed = name.Trim();
-        var space = trimmed.IndexOf(' ', StringComparison.Ordinal);
-        return space > 0 ? trimmed[..space] : trimmed;
     }
 }
 

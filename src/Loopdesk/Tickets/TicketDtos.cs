@@ -11,7 +11,7 @@ public sealed record TicketDto(
     Guid CustomerId, Guid? OrganizationId, Guid? TeamId, Guid? AssigneeId, IReadOnlyList<string> Tags,
     IReadOnlyDictionary<string, string> CustomFields, DateTimeOffset? DueAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     DateTimeOffset? FirstRepliedAt, DateTimeOffset? SolvedAt, DateTimeOffset? ClosedAt, int Version,
-    Loopdesk.Core.Agents.AgentTier Tier = Loopdesk.Core.Agents.AgentTier.Tier1, Guid? FollowUpOfId = null);
+    Loopdesk.Core.Agents.AgentTier Tier = Loopdesk.Core.Agents.AgentTier.Tier1, Guid? FollowUpOfId = null, IReadOnlyList<Guid>? Followers = null);
 
 public sealed record TicketPage(IReadOnlyList<TicketDto> Items, string? NextCursor);
 
@@ -20,7 +20,8 @@ public sealed record TicketEventDto(Guid Id, string Type, System.Text.Json.JsonE
 public sealed record MessageDto(
     Guid Id, Guid TicketId, MessageDirection Direction, Channel Channel, ActorKind AuthorKind, Guid? AuthorId, string Body, string? Html,
     bool Internal, IReadOnlyList<Attachment> Attachments, string? ExternalId, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt,
-    double? Sentiment = null, int LexiconOverrides = 0);
+    double? Sentiment = null, int LexiconOverrides = 0, string? QuotedText = null, DeliveryState? Delivery = null, string? DeliveryDetail = null,
+    DateTimeOffset? DeliveryAt = null);
 
 public sealed record ContactDto(Guid Id, Guid CustomerId, Guid? TicketId, Channel Channel, string? Summary, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt);
 
@@ -201,11 +202,11 @@ internal static class TicketMapping
 {
     public static TicketDto ToDto(this Ticket t) => new(
         t.Id, t.Reference, t.Subject, t.Status, t.Type, t.Priority, t.Channel, t.CustomerId, t.OrganizationId, t.TeamId, t.AssigneeId,
-        t.Tags, t.CustomFields, t.DueAt, t.CreatedAt, t.UpdatedAt, t.FirstRepliedAt, t.SolvedAt, t.ClosedAt, t.Version, t.Tier, t.FollowUpOfId);
+        t.Tags, t.CustomFields, t.DueAt, t.CreatedAt, t.UpdatedAt, t.FirstRepliedAt, t.SolvedAt, t.ClosedAt, t.Version, t.Tier, t.FollowUpOfId, t.Followers);
 
     public static MessageDto ToDto(this Message m) => new(
         m.Id, m.TicketId, m.Direction, m.Channel, m.AuthorKind, m.AuthorId, m.Text, m.Html, m.Internal, m.Attachments, m.ExternalId, m.OccurredAt, m.RecordedAt,
-        m.Sentiment, m.LexiconOverrides);
+        m.Sentiment, m.LexiconOverrides, m.QuotedText, m.Delivery, m.DeliveryDetail, m.DeliveryAt);
 
     public static ContactDto ToDto(this Contact c) => new(c.Id, c.CustomerId, c.TicketId, c.Channel, c.Summary, c.OccurredAt, c.RecordedAt);
 }

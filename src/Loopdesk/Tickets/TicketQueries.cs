@@ -30,5 +30,5 @@ public static class TicketQueries
 
     public static IQueryable<TicketDto> ToDtos(this IQueryable<Ticket> tickets) => tickets.Select(t => new TicketDto(
         t.Id, t.Reference, t.Subject, t.Status, t.Type, t.Priority, t.Channel, t.CustomerId, t.OrganizationId, t.TeamId, t.AssigneeId,
-        t.Tags, t.CustomFields, t.DueAt, t.CreatedAt, t.UpdatedAt, t.FirstRepliedAt, t.SolvedAt, t.ClosedAt, t.Version, t.Tier, t.FollowUpOfId));
+        t.Tags, t.CustomFields, t.DueAt, t.CreatedAt, t.UpdatedAt, t.FirstRepliedAt, t.SolvedAt, t.ClosedAt, t.Version, t.Tier, t.FollowUpOfId, t.Followers));
 }

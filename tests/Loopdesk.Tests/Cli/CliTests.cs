@@ -20,21 +20,32 @@ public abstract class CliTests : IAsyncLifetime
 
     public virtual ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
+    private readonly string _data = Directory.CreateTempSubdirectory("loopdesk-cli-data-").FullName;
+
     public virtual ValueTask DisposeAsync()
     {
+        try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }
 
-    private async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+
+    private async Task<(int Code, string Out, string Err)> RunWithInputAsync(string? stdin, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "loopdesk.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["Loopdesk__Database__Provider"] = Provider;
         start.Environment["Loopdesk__Database__ConnectionString"] = ConnectionString;
         start.Environment["NO_COLOR"] = "1";
+        start.Environment["Loopdesk__DataDirectory"] = _data;
         using var process = Process.Start(start)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync(Ct);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         await process.WaitForExitAsync(Ct);
@@ -80,11 +91,40 @@ public abstract class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ingest_reads_one_message_from_stdin_into_a_ticket_and_a_repeat_lands_on_the_same_ticket()
+    {
+        Assert.Equal(0, (await RunAsync("migrate")).Code);
+        await using (var db = OpenDb())
+        {
+            db.Mailboxes.Add(new global::Loopdesk.Email.Mailbox("Support", "support@shop.example", TimeProvider.System.GetUtcNow()));
+            await db.SaveChangesAsync(Ct);
+        }
+        var raw = Email.EmailKit.Mail("\"Pia Holm\" <pia@example.org>", "Piped in", "Delivered by the MTA.");
+
+        var first = await RunWithInputAsync(raw, "ingest", "--mailbox", "Support");
+        var again = await RunWithInputAsync(raw, "ingest", "--mailbox", "support@shop.example");
+        var unknown = await RunWithInputAsync(raw, "ingest", "--mailbox", "nobody");
+        var empty = await RunWithInputAsync("", "ingest", "--mailbox", "Support");
+
+        Assert.True(first.Code == 0, first.Out + first.Err);
+        var reference = first.Out.Trim();
+        Assert.NotNull(TicketReference.Parse(reference));
+        Assert.Equal(0, again.Code);
+        Assert.Equal(reference, again.Out.Trim());
+        Assert.Equal(67, unknown.Code);
+        Assert.NotEqual(0, empty.Code);
+        await using var check = OpenDb();
+        var ticket = await check.Tickets.Include(t => t.Messages).SingleAsync(t => t.Reference == reference, Ct);
+        Assert.Single(ticket.Messages, m => m.Direction == MessageDirection.Inbound && m.Text.Contains("Delivered by the MTA.", StringComparison.Ordinal));
+        Assert.Equal(2, await check.InboundMails.CountAsync(Ct));
+    }
+
+    [Fact]
     public async Task Help_lists_the_verbs_and_an_unknown_verb_fails()
     {
         var help = await RunAsync("--help");
         Assert.Equal(0, help.Code);
-        foreach (var verb in new[] { "serve", "migrate", "admin", "token", "seed-demo" }) Assert.Contains(verb, help.Out, StringComparison.Ordinal);
+        foreach (var verb in new[] { "serve", "migrate", "admin", "token", "seed-demo", "ingest" }) Assert.Contains(verb, help.Out, StringComparison.Ordinal);
         var bad = await RunAsync("frobnicate");
         Assert.NotEqual(0, bad.Code);
     }

@@ -26,6 +26,9 @@ public abstract class LoopdeskApp : WebApplicationFactory<Program>, IAsyncLifeti
 
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
 
+    /// <summary>This host's data directory (file store, key ring), deleted afterwards.</summary>
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("loopdesk-data-").FullName;
+
     public abstract string Provider { get; }
 
     protected abstract string ConnectionString { get; }
@@ -60,6 +63,7 @@ public abstract class LoopdeskApp : WebApplicationFactory<Program>, IAsyncLifeti
         builder.UseSetting("Loopdesk:Database:Provider", Provider);
         builder.UseSetting("Loopdesk:Database:ConnectionString", ConnectionString);
         builder.UseSetting("Loopdesk:Api:RequestsPerSecond", "0");
+        builder.UseSetting("Loopdesk:DataDirectory", DataDirectory);
         // due jobs run when a test says so (RunJobsAsync), at the fake clock's time, never behind its back
         builder.UseSetting("Loopdesk:Jobs:Enabled", "false");
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
@@ -93,6 +97,13 @@ public abstract class LoopdeskApp : WebApplicationFactory<Program>, IAsyncLifeti
     }
 
     protected virtual Task PrepareDatabaseAsync() => Task.CompletedTask;
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+        GC.SuppressFinalize(this);
+    }
 
     private static JsonSerializerOptions CreateJsonOptions()
     {

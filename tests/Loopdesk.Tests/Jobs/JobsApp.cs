@@ -26,10 +26,10 @@ public sealed class RecordingChannel : IChannelAdapter
 
     public IReadOnlyList<Delivered> For(Guid ticketId) => [.. _delivered.Where(d => d.TicketId == ticketId)];
 
-    public Task DeliverAsync(Guid deliveryId, Message message, Ticket ticket, Customer customer, CancellationToken ct)
+    public Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct)
     {
-        _delivered.Enqueue(new Delivered(deliveryId, message.Id, ticket.Id, ticket.Reference, customer.Id, customer.PrimaryEmail, message.Text));
-        return Task.CompletedTask;
+        _delivered.Enqueue(new Delivered(r.DeliveryId, r.Message.Id, r.Ticket.Id, r.Ticket.Reference, r.Customer.Id, r.Customer.PrimaryEmail, r.Message.Text));
+        return Task.FromResult(DeliveryResult.Sent());
     }
 }
 

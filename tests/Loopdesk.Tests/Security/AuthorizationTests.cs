@@ -7,6 +7,7 @@ using Loopdesk.Core.Agents;
 using Loopdesk.Customers;
 using Loopdesk.Organizations;
 using Loopdesk.Teams;
+using Loopdesk.Tests.Email;
 using Loopdesk.Tests.Infrastructure;
 using Loopdesk.Tickets;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -27,7 +28,10 @@ public abstract class AuthorizationTests(LoopdeskApp app)
 
     /// <summary>What every request of the matrix needs; made once per database.</summary>
     private sealed record World(string Reference, Guid CustomerId, Guid OrganizationId, Guid TeamId, Guid TargetAgentId, string RevokedToken,
-        Guid RuleId, Guid TemplateId, string LexiconId);
+        Guid RuleId, Guid TemplateId, string LexiconId, Guid MailboxId, Guid FailedInboundId, string FileReference, string FileKey);
+
+    private const string MatrixMailbox = "matrix@shop.example";
+    private const string MatrixSecret = "matrix-inbound-secret-0123";
 
     /// <summary>One request: who sends it (the caller's agent id, for routes about "your own"), against the world.</summary>
     private sealed record Scene(World World, HttpClient Admin, Guid Self, LoopdeskApp App);
@@ -224,6 +228,37 @@ public abstract class AuthorizationTests(LoopdeskApp app)
                 .ReadAsync<global::Loopdesk.Rules.SuggestionDto>(CancellationToken.None);
             return await Send(HttpMethod.Patch, $"/api/v1/suggestions/{made.Id}", new { status = "under-review" });
         }),
+
+        new("GET /api/v1/mailboxes", AgentRole.Admin, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/mailboxes")),
+        new("GET /api/v1/mailboxes/{id:guid}", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/mailboxes/{s.World.MailboxId}")),
+        new("POST /api/v1/mailboxes", AgentRole.Admin, HttpStatusCode.Created,
+            _ => Send(HttpMethod.Post, "/api/v1/mailboxes", new { name = $"Matrix {Guid.NewGuid():N}", address = $"m{Guid.NewGuid():N}@shop.example" })),
+        new("PATCH /api/v1/mailboxes/{id:guid}", AgentRole.Admin, HttpStatusCode.OK,
+            s => Send(HttpMethod.Patch, $"/api/v1/mailboxes/{s.World.MailboxId}", new { signature = "The matrix team" })),
+        new("DELETE /api/v1/mailboxes/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
+        {
+            var made = await (await s.Admin.PostJsonAsync("/api/v1/mailboxes", new { name = $"Matrix {Guid.NewGuid():N}", address = $"m{Guid.NewGuid():N}@shop.example" },
+                CancellationToken.None)).ReadAsync<global::Loopdesk.Email.MailboxDto>(CancellationToken.None);
+            return await Send(HttpMethod.Delete, $"/api/v1/mailboxes/{made.Id}");
+        }),
+        new("POST /api/v1/mailboxes/{id:guid}/test", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Post, $"/api/v1/mailboxes/{s.World.MailboxId}/test")),
+        // the mailbox's secret authorizes delivery whoever calls; without it, only an admin (see the email tests)
+        new("POST /api/v1/inbound/mime", null, HttpStatusCode.Accepted, _ =>
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/inbound/mime")
+            {
+                Content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(Email.EmailKit.Mail($"m{Guid.NewGuid():N}@example.org", "Matrix mail", "Hello.", to: MatrixMailbox))),
+            };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("message/rfc822");
+            request.Headers.Add("X-Loopdesk-Mailbox-Secret", MatrixSecret);
+            return Task.FromResult(request);
+        }),
+        new("GET /api/v1/inbound", AgentRole.Admin, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/inbound")),
+        new("GET /api/v1/inbound/{id:guid}", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/inbound/{s.World.FailedInboundId}")),
+        new("GET /api/v1/inbound/{id:guid}/raw", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/inbound/{s.World.FailedInboundId}/raw")),
+        new("POST /api/v1/inbound/{id:guid}/retry", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Post, $"/api/v1/inbound/{s.World.FailedInboundId}/retry")),
+        new("GET /api/v1/tickets/{reference}/files/{key}", AgentRole.Collaborator, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.FileReference}/files/{s.World.FileKey}")),
     ];
 
     private static object MatrixCalendar() => new
@@ -630,7 +665,19 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         var rule = await (await admin.PostJsonAsync("/api/v1/rules", MatrixRule(), ct)).ReadAsync<global::Loopdesk.Rules.RuleDto>(ct);
         var template = await (await admin.PostJsonAsync("/api/v1/templates", MatrixTemplate(), ct)).ReadAsync<global::Loopdesk.Rules.TemplateDto>(ct);
         var lexicon = await (await admin.PostJsonAsync("/api/v1/lexicon", MatrixLexicon(), ct)).ReadAsync<Lexicon.LexiconEntryDto>(ct);
-        return new World(ticket.Reference, customerId, organization.Id, team.Id, target.Id, revoked.Token, rule.Id, template.Id!.Value, lexicon.Id);
+        var mailbox = await (await admin.PostJsonAsync("/api/v1/mailboxes", new { name = "Matrix", address = MatrixMailbox, inboundSecret = MatrixSecret }, ct))
+            .ReadAsync<global::Loopdesk.Email.MailboxDto>(ct);
+        var failed = await (await admin.PostMimeAsync("not a message", ct, MatrixMailbox, MatrixSecret)).ReadAsync<global::Loopdesk.Email.InboundAcceptedDto>(ct);
+        var png = Convert.ToBase64String([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0]);
+        var withFile = $"From: files@example.org\r\nTo: {MatrixMailbox}\r\nSubject: A file\r\nMessage-ID: <{Guid.NewGuid():N}@example.org>\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee the picture.\r\n"
+            + $"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"shot.png\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{png}\r\n--b--\r\n";
+        var filed = await (await admin.PostMimeAsync(withFile, ct, MatrixMailbox, MatrixSecret)).ReadAsync<global::Loopdesk.Email.InboundAcceptedDto>(ct);
+        (await admin.PatchJsonAsync($"/api/v1/tickets/{filed.Reference}", new { shareWith = app.AgentId(AgentRole.Collaborator) }, ct)).EnsureSuccessStatusCode();
+        var messages = await admin.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{filed.Reference}/messages", ct);
+        var key = messages.SelectMany(m => m.Attachments).Single().StorageKey!;
+        return new World(ticket.Reference, customerId, organization.Id, team.Id, target.Id, revoked.Token, rule.Id, template.Id!.Value, lexicon.Id,
+            mailbox.Id, failed.InboundId, filed.Reference!, key);
     }
 
     private static object MatrixRule() => new

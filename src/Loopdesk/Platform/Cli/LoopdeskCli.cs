@@ -122,6 +122,65 @@ public static class LoopdeskCli
             return 0;
         }, ct));
         root.Add(seed);
+
+        var ingest = new Command("ingest", "Deliver one raw email read from stdin to a mailbox (for an MTA pipe). Prints the ticket reference. "
+            + "Exit 0 once the message is stored, 67 when the mailbox is unknown, 75 (try again later) when it could not be stored.");
+        var mailboxOption = new Option<string>("--mailbox") { Description = "The mailbox's name or address", Required = true };
+        ingest.Add(mailboxOption);
+        ingest.SetAction((parse, ct) => WithHostAsync(async (services, ct2) =>
+        {
+            const int unknownMailbox = 67, tryAgainLater = 75;
+            var name = parse.GetValue(mailboxOption)!;
+            byte[] raw;
+            using (var stdin = Console.OpenStandardInput())
+            using (var buffer = new MemoryStream())
+            {
+                await stdin.CopyToAsync(buffer, ct2);
+                raw = buffer.ToArray();
+            }
+            if (raw.Length == 0)
+            {
+                Console.Error.WriteLine("No message on stdin.");
+                return 65;
+            }
+            Guid mailboxId;
+            Email.MailOutcome? outcome = null;
+            try
+            {
+                await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
+                await using var scope = services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<Data.LoopdeskDb>();
+                var address = Core.Customers.EmailAddress.Normalize(name, out _);
+                var mailbox = await db.Mailboxes.AsNoTracking().Where(m => m.Name == name || m.Address == address).Select(m => (Guid?)m.Id).FirstOrDefaultAsync(ct2);
+                if (mailbox is null)
+                {
+                    Console.Error.WriteLine($"No mailbox named {name}.");
+                    return unknownMailbox;
+                }
+                mailboxId = mailbox.Value;
+                var ingestion = services.GetRequiredService<Email.MailIngest>();
+                var stored = await ingestion.StoreAsync(mailboxId, "cli", null, raw, processInline: true, ct2);
+                try
+                {
+                    outcome = await ingestion.ProcessAsync(stored.Id, ct2);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // stored: the server processes it from the stored copy
+                    Console.Error.WriteLine($"Stored as {stored.Id}; processing failed ({e.Message}) and will be tried again by the server.");
+                    return 0;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Console.Error.WriteLine($"The message could not be stored: {e.Message}");
+                return tryAgainLater;
+            }
+            Console.Out.WriteLine(outcome.Reference ?? Core.Common.Wire.Name(outcome.State));
+            if (outcome.Note is { } note) Console.Error.WriteLine(note);
+            return 0;
+        }, ct));
+        root.Add(ingest);
         return root;
     }
 

@@ -1,0 +1,196 @@
+using System.Net;
+using Loopdesk.Core.Common;
+using Loopdesk.Core.Email;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Data;
+using Loopdesk.Platform;
+using Loopdesk.Rules;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Loopdesk.Email;
+
+/// <summary>
+/// The mailboxes, kept in memory for the hot paths (is there a mailbox that sends? which one is the default?) and read
+/// again when one changes or every half minute, so a change made by another process is seen soon.
+/// </summary>
+public sealed class MailboxCache(IServiceScopeFactory scopes)
+{
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+    private volatile Snapshot? _snapshot;
+
+    private sealed record Snapshot(IReadOnlyList<Mailbox> All, long LoadedAt);
+
+    /// <summary>Whether some active mailbox sends mail (as last read).</summary>
+    public bool AnySends => (_snapshot ?? Load()).All.Any(m => m.Active && m.Sends);
+
+    public IReadOnlyList<Mailbox> All
+    {
+        get
+        {
+            var s = _snapshot;
+            return (s is null || System.Diagnostics.Stopwatch.GetElapsedTime(s.LoadedAt) > MaxAge ? Load() : s).All;
+        }
+    }
+
+    public void Invalidate() => _snapshot = null;
+
+    private Snapshot Load()
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        var all = db.Mailboxes.AsNoTracking().OrderBy(m => m.Name).ToList();
+        var s = new Snapshot(all, System.Diagnostics.Stopwatch.GetTimestamp());
+        _snapshot = s;
+        return s;
+    }
+}
+
+/// <summary>
+/// Sends outbound email messages (agents' replies, rules' words) by SMTP through the outbox. Each mail carries a
+/// Message-ID made from the message's id, In-Reply-To and References naming the conversation, the reference in the
+/// subject, Outlook's Thread-Index, and Auto-Submitted when a rule wrote it. A rule's mail to an address that had
+/// too many automatic messages this hour is suppressed, not sent.
+/// </summary>
+public sealed class EmailChannel(MailboxCache mailboxes, MailSecrets secrets, IOptions<LoopdeskOptions> options, ILogger<EmailChannel> log) : IChannelAdapter
+{
+    public Channel Channel => Channel.Email;
+
+    public bool Ready => mailboxes.AnySends;
+
+    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct)
+    {
+        var db = r.Db;
+        var ticketId = r.Ticket.Id;
+        var lastInbound = await db.InboundMails.AsNoTracking().Where(m => m.TicketId == ticketId && m.State == InboundState.Processed && m.FromAddress != null)
+            .OrderByDescending(m => m.ReceivedAt).Select(m => new { m.MailboxId, m.FromAddress }).FirstOrDefaultAsync(ct);
+        var all = mailboxes.All;
+        var mailbox = all.FirstOrDefault(m => m.Id == lastInbound?.MailboxId && m.Active && m.Sends)
+            ?? all.FirstOrDefault(m => m.IsDefault && m.Active && m.Sends)
+            ?? all.FirstOrDefault(m => m.Active && m.Sends);
+        if (mailbox is null) return new DeliveryResult(DeliveryState.Failed, "No active mailbox sends mail.");
+        var to = r.Ticket.CustomerId == r.Customer.Id && lastInbound?.FromAddress is { } from && r.Customer.Identities.Any(i => i.Value == from) ? from : r.Customer.PrimaryEmail;
+        if (to is null) return new DeliveryResult(DeliveryState.Failed, "The customer has no email address.");
+
+        var automatic = r.Message.AuthorKind == ActorKind.System;
+        if (automatic && await TooManyAutomaticAsync(db, r, to, ct))
+            return new DeliveryResult(DeliveryState.Suppressed, $"Not sent: {to} had {options.Value.Email.AutoRepliesPerHour} automatic messages in the last hour.");
+
+        var mail = await ComposeAsync(db, r, mailbox, to, automatic, ct);
+        var answer = await SendAsync(mailbox, mail, ct);
+        log.LogInformation("Sent message {MessageId} of {Reference} to {To}", r.Message.Id, r.Ticket.Reference, to);
+        return DeliveryResult.Sent(answer);
+    }
+
+    private async Task<bool> TooManyAutomaticAsync(LoopdeskDb db, DeliveryRequest r, string to, CancellationToken ct)
+    {
+        var limit = options.Value.Email.AutoRepliesPerHour;
+        if (limit <= 0) return false;
+        var since = r.Now.AddHours(-1);
+        var customerId = r.Customer.Id;
+        var sent = await db.Messages.Where(m => m.AuthorKind == ActorKind.System && m.Channel == Channel.Email && m.Direction == MessageDirection.Outbound
+                && m.Delivery == DeliveryState.Sent && m.DeliveryAt >= since && m.Id != r.Message.Id)
+            .Join(db.Tickets.Where(t => t.CustomerId == customerId), m => m.TicketId, t => t.Id, (m, t) => m.Id)
+            .CountAsync(ct);
+        _ = to;
+        return sent >= limit;
+    }
+
+    private async Task<MimeMessage> ComposeAsync(LoopdeskDb db, DeliveryRequest r, Mailbox mailbox, string to, bool automatic, CancellationToken ct)
+    {
+        var t = r.Ticket;
+        var mail = new MimeMessage();
+        mail.From.Add(new MailboxAddress(mailbox.FromName ?? options.Value.Company.Name, mailbox.Address));
+        mail.To.Add(new MailboxAddress(r.Customer.PreferredName ?? r.Customer.Name, to));
+        if (!automatic && t.Followers.Count > 0)
+        {
+            var followers = t.Followers;
+            var cc = await db.CustomerIdentities.AsNoTracking().Where(i => followers.Contains(i.CustomerId) && i.Kind == Core.Customers.IdentityKind.Email)
+                .OrderBy(i => i.AddedAt).Select(i => new { i.CustomerId, i.Value }).ToListAsync(ct);
+            foreach (var address in cc.GroupBy(c => c.CustomerId).Select(g => g.First().Value).Where(a => a != to)) mail.Cc.Add(MailboxAddress.Parse(address));
+        }
+        mail.Subject = MailText.ReplySubject(t.Subject, t.Reference);
+        mail.MessageId = MailIngest.MessageIdFor(r.Message.Id, mailbox.Domain);
+        mail.Date = r.Message.OccurredAt;
+
+        // the conversation: every message id we received on the ticket and every mail we sent on it before this one
+        var received = await db.MailIds.AsNoTracking().Where(m => m.TicketId == t.Id && m.MessageId != null).OrderBy(m => m.CreatedAt)
+            .Select(m => new { m.Key, m.CreatedAt }).ToListAsync(ct);
+        var messageId = r.Message.Id;
+        var sent = await db.Messages.AsNoTracking().Where(m => m.TicketId == t.Id && m.Direction == MessageDirection.Outbound && m.Channel == Channel.Email
+                && !m.Internal && m.Id != messageId && m.RecordedAt <= r.Message.RecordedAt && m.Delivery != null)
+            .Select(m => new { m.Id, m.RecordedAt }).ToListAsync(ct);
+        var chain = received.Select(x => (Id: x.Key, At: x.CreatedAt))
+            .Concat(sent.Select(x => (Id: MailIngest.MessageIdFor(x.Id, mailbox.Domain), At: x.RecordedAt)))
+            .OrderBy(x => x.At).Select(x => x.Id).Distinct().ToList();
+        if (chain.Count > 20) chain = [chain[0], .. chain[^19..]];
+        var lastReceived = received.LastOrDefault()?.Key;
+        if (lastReceived is not null) mail.InReplyTo = lastReceived;
+        else if (chain.Count > 0) mail.InReplyTo = chain[^1];
+        foreach (var id in chain) mail.References.Add(id);
+        mail.Headers.Add("Thread-Topic", MailText.StripPrefixes(t.Subject));
+        mail.Headers.Add("Thread-Index", ThreadIndex.For(t.Id, t.CreatedAt, chain.Count, r.Message.OccurredAt));
+        mail.Headers.Add("X-Loopdesk-Ticket", t.Reference);
+        if (automatic)
+        {
+            mail.Headers.Add("Auto-Submitted", "auto-replied");
+            mail.Headers.Add("X-Auto-Response-Suppress", "All");
+            mail.Headers.Add("Precedence", "auto_reply");
+        }
+
+        var text = r.Message.Text;
+        if (!automatic && !string.IsNullOrWhiteSpace(mailbox.Signature)) text = $"{text.TrimEnd()}\n\n-- \n{mailbox.Signature.Trim()}";
+        var body = new BodyBuilder
+        {
+            TextBody = text,
+            HtmlBody = $"<!DOCTYPE html><html><body><div style=\"font-family:sans-serif\">{string.Join("", text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n").Select(p => $"<p>{WebUtility.HtmlEncode(p).Replace("\n", "<br>", StringComparison.Ordinal)}</p>"))}</div></body></html>",
+        };
+        mail.Body = body.ToMessageBody();
+        return mail;
+    }
+
+    private async Task<string> SendAsync(Mailbox mailbox, MimeMessage mail, CancellationToken ct)
+    {
+        using var client = new SmtpClient { Timeout = 30_000 };
+        await MailConnections.ConnectAsync(client, mailbox.SmtpHost!, mailbox.SmtpPort, mailbox.SmtpSecurity, ct);
+        if (mailbox.SmtpUsername is { } user)
+        {
+            var secret = secrets.Unprotect(mailbox.SmtpSecret) ?? throw new InvalidOperationException($"The SMTP secret of mailbox {mailbox.Name} cannot be read; enter it again.");
+            await MailConnections.AuthenticateAsync(client, mailbox.SmtpLogin, user, secret, ct);
+        }
+        var answer = await client.SendAsync(mail, ct);
+        await client.DisconnectAsync(true, ct);
+        return answer;
+    }
+}
+
+/// <summary>Connecting and signing in to IMAP and SMTP servers the same way.</summary>
+public static class MailConnections
+{
+    public static Task ConnectAsync(MailKit.MailService client, string host, int port, MailSecurity security, CancellationToken ct)
+    {
+        if (security == MailSecurity.None && !IsLoopback(host))
+            throw new InvalidOperationException($"An unencrypted connection is only made to this machine, not to {host}.");
+        var options = security switch
+        {
+            MailSecurity.Tls => SecureSocketOptions.SslOnConnect,
+            MailSecurity.StartTls => SecureSocketOptions.StartTls,
+            MailSecurity.None => SecureSocketOptions.None,
+            _ => throw new ArgumentOutOfRangeException(nameof(security)),
+        };
+        return client.ConnectAsync(host, port, options, ct);
+    }
+
+    public static Task AuthenticateAsync(MailKit.MailService client, MailLogin login, string user, string secret, CancellationToken ct) => login switch
+    {
+        MailLogin.OAuth2 => client.AuthenticateAsync(new SaslMechanismOAuth2(user, secret), ct),
+        MailLogin.Password => client.AuthenticateAsync(user, secret, ct),
+        _ => throw new ArgumentOutOfRangeException(nameof(login)),
+    };
+
+    public static bool IsLoopback(string host)
+        => host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+}

@@ -1,0 +1,381 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Loopdesk.Core.Common;
+using Loopdesk.Core.Customers;
+using Loopdesk.Core.Email;
+using Loopdesk.Core.Tickets;
+using Loopdesk.Customers;
+using Loopdesk.Data;
+using Loopdesk.Jobs;
+using Loopdesk.Platform;
+using Loopdesk.Rules;
+using Loopdesk.Tickets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Loopdesk.Email;
+
+/// <summary>What became of one inbound message.</summary>
+public sealed record MailOutcome(Guid InboundId, InboundState State, string? Reference, Guid? TicketId, string? Note, bool Duplicate);
+
+/// <summary>
+/// The one pipeline all inbound mail goes through, however it came (IMAP, the inbound webhook, an MTA pipe). The raw
+/// message is committed first, with a job to process it; processing then reads it, threads it, finds the customer and
+/// updates or opens the ticket in one transaction, in which the message's id is claimed, so nothing is done twice. A
+/// crash at any point leaves the job, which processes the stored copy again.
+/// </summary>
+public sealed partial class MailIngest(
+    IServiceScopeFactory scopes, TimeProvider clock, IOptions<LoopdeskOptions> options, FileStore files, HtmlCleaner html,
+    TemplateStore templates, Outbound outbound, ILogger<MailIngest> log)
+{
+    public const string ProcessKind = "mail.process";
+
+    /// <summary>How long the safety-net job waits when the caller processes the message itself right away.</summary>
+    private static readonly TimeSpan InlineGrace = TimeSpan.FromMinutes(2);
+
+    private EmailOptions Options => options.Value.Email;
+
+    /// <summary>
+    /// Stores a raw message and its processing job in one transaction. With a <paramref name="sourceKey"/> (an IMAP
+    /// message) the same message is stored once: a repeat returns the row stored before.
+    /// </summary>
+    public async Task<InboundMail> StoreAsync(Guid? mailboxId, string source, string? sourceKey, byte[] raw, bool processInline, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        if (sourceKey is not null && await db.InboundMails.AsNoTracking().FirstOrDefaultAsync(m => m.SourceKey == sourceKey, ct) is { } known) return known;
+        var now = clock.GetUtcNow();
+        var mail = new InboundMail(mailboxId, source, sourceKey, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), now);
+        db.InboundMails.Add(mail);
+        await db.ScheduleAsync(JobKey(mail.Id), ProcessKind, new MailJob(mail.Id), processInline ? now + InlineGrace : now, now, null, ct, unsaved: true);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException) when (sourceKey is not null)
+        {
+            // the same IMAP message stored meanwhile by another process
+            await using var again = scopes.CreateAsyncScope();
+            return await again.ServiceProvider.GetRequiredService<LoopdeskDb>().InboundMails.AsNoTracking().FirstAsync(m => m.SourceKey == sourceKey, ct);
+        }
+        return mail;
+    }
+
+    /// <summary>Stores and processes at once (the webhook, the CLI): the answer names the ticket.</summary>
+    public async Task<MailOutcome> IngestAsync(Guid? mailboxId, string source, byte[] raw, CancellationToken ct)
+    {
+        var stored = await StoreAsync(mailboxId, source, null, raw, processInline: true, ct);
+        return await ProcessAsync(stored.Id, ct);
+    }
+
+    /// <summary>Processes a stored message now, in a scope of its own, with retries when a concurrent writer got in the way.</summary>
+    public async Task<MailOutcome> ProcessAsync(Guid inboundId, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            try
+            {
+                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ownJob: false, ct);
+            }
+            catch (DbUpdateException) when (attempt < 4)
+            {
+                // the same Message-ID claimed by a concurrent delivery (another mailbox), or a reference drawn twice: start again
+            }
+        }
+    }
+
+    internal static string JobKey(Guid inboundId) => $"mail:{inboundId:N}";
+
+    /// <summary>
+    /// Processes a stored message within <paramref name="db"/> and saves. <paramref name="ownJob"/>: called by the job
+    /// runner, which removes the job itself; otherwise the safety-net job is removed in the same transaction.
+    /// </summary>
+    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, bool ownJob, CancellationToken ct)
+    {
+        var mail = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == inboundId, ct)
+            ?? throw new InvalidOperationException($"Inbound message {inboundId} does not exist.");
+        if (mail.State != InboundState.Pending)
+        {
+            return new MailOutcome(mail.Id, mail.State, mail.Reference, mail.TicketId, mail.Note, mail.State == InboundState.Duplicate);
+        }
+        if (!ownJob) await db.CancelAsync(JobKey(mail.Id), ct);
+        mail.Attempts++;
+        mail.ProcessedAt = now;
+
+        ParsedMail parsed;
+        try
+        {
+            parsed = MailParser.Parse(mail.Raw, Options.MaxAttachmentBytes);
+        }
+        catch (FormatException e)
+        {
+            return await FinishAsync(db, mail, InboundState.Failed, e.Message, ct);
+        }
+        mail.FromAddress = Truncate(parsed.From, 254);
+        mail.Subject = Truncate(parsed.Subject, 1000);
+        var key = parsed.MessageId is { } id ? Truncate(id, 998)! : $"sha256:{ContentHash(parsed)}@hash.loopdesk";
+        mail.MailKey = key;
+
+        // nothing twice: the same Message-ID (another mailbox, a repeat delivery) is on a ticket already
+        if (await db.MailIds.AsNoTracking().FirstOrDefaultAsync(m => m.Key == key, ct) is { } seen)
+        {
+            mail.TicketId = seen.TicketId;
+            mail.Reference = await db.Tickets.Where(t => t.Id == seen.TicketId).Select(t => t.Reference).FirstOrDefaultAsync(ct);
+            mail.MessageId = seen.MessageId;
+            var same = await SameContentAsync(db, seen, parsed, ct);
+            return await FinishAsync(db, mail, InboundState.Duplicate, same ? "A repeat of a message already on the ticket." : "The same Message-ID came before with different content; the first copy counts.", ct);
+        }
+
+        if (parsed.Bounce is { } bounce) return await BounceAsync(db, mail, parsed, bounce, key, now, ct);
+        if (parsed.From is null) return await FinishAsync(db, mail, InboundState.Failed, "The message has no sender address.", ct);
+
+        var mailbox = mail.MailboxId is { } mailboxId ? await db.Mailboxes.AsNoTracking().FirstOrDefaultAsync(m => m.Id == mailboxId, ct) : null;
+        var ours = await db.Mailboxes.AsNoTracking().Select(m => m.Address).ToListAsync(ct);
+        if (ours.Contains(parsed.From)) return await FinishAsync(db, mail, InboundState.Ignored, "Sent from one of our own mailboxes (a loop).", ct);
+        if (Blocked(parsed.From, mailbox)) return await FinishAsync(db, mail, InboundState.Ignored, "The sender is blocked.", ct);
+
+        // staff: a forward opens a ticket for the original sender; anything else is never posted in their name
+        var sender = (Address: parsed.From, Name: parsed.FromName);
+        string? forwardedBy = null;
+        var agent = await db.Agents.AsNoTracking().Where(a => a.Email == parsed.From && a.Active).Select(a => new { a.Id, a.Name }).FirstOrDefaultAsync(ct);
+        if (agent is not null)
+        {
+            if (parsed.ForwardedFrom is not { } original || parsed.AuthenticationFailed || ours.Contains(original.Email))
+            {
+                return await FinishAsync(db, mail, InboundState.Held,
+                    parsed.AuthenticationFailed ? "From a staff address, but the sender's domain did not authenticate it (a forged From)."
+                        : "From a staff address and not a forward: staff reply in Loopdesk, so this is not posted in their name.", ct);
+            }
+            sender = (original.Email, original.Name);
+            forwardedBy = agent.Name;
+        }
+
+        var others = parsed.Cc.Concat(parsed.To).Where(a => a != sender.Address && !ours.Contains(a) && a != parsed.From).Distinct().Take(Ticket.MaxFollowers).ToList();
+        var lookup = await CustomerLookup.LoadAsync(db, [(sender.Address, null), .. others.Select(a => ((string?)a, (string?)null))], ct);
+        var customer = lookup.Resolve(db, sender.Name, sender.Address, null, now);
+        var automatic = parsed.Automatic;
+
+        var ticket = await ThreadAsync(db, parsed, customer.Id, ct);
+        var storm = false;
+        if (ticket is null && forwardedBy is null && await StormTicketAsync(db, customer.Id, now, ct) is { } stormTicket)
+        {
+            ticket = stormTicket;
+            storm = true;
+        }
+        Guid? followUpOf = null;
+        if (ticket is { Status: TicketStatus.Closed })
+        {
+            followUpOf = ticket.Id;
+            ticket = null;
+        }
+
+        var isNew = ticket is null;
+        var reference = ticket?.Reference ?? TicketReference.New();
+        var (attachments, notKept) = await StoreFilesAsync(parsed, reference, ct);
+        var htmlBody = parsed.Html is null ? null : html.Clean(InlineImages(parsed.Html, parsed.Attachments, attachments, reference));
+        var author = Actor.Customer(customer.Id);
+        var occurredAt = parsed.Date is { } date && date <= now && date > now.AddDays(-30) ? date : now;
+        var subject = MailText.StripPrefixes(parsed.Subject);
+        if (subject.Length == 0) subject = Truncate(parsed.Text.ReplaceLineEndings(" "), 80) is { Length: > 0 } first ? first : "(no subject)";
+        subject = Truncate(subject, Ticket.SubjectMaxLength)!;
+        if (ticket is null)
+        {
+            var tags = new List<string>();
+            if (automatic is not null) tags.Add("automatic");
+            ticket = Ticket.Open(new NewTicket(reference, subject, Channel.Email, customer.Id, customer.OrganizationId, TeamId: mailbox?.DefaultTeamId,
+                Tags: tags, FollowUpOfId: followUpOf), author, occurredAt, now);
+            db.Tickets.Add(ticket);
+        }
+        var body = parsed.Text.Length == 0 && attachments.Count == 0 ? "(empty message)" : parsed.Text;
+        var verdict = ticket.AddMessage(new NewMessage(MessageDirection.Inbound, Channel.Email, Truncate(body, 100_000)!, htmlBody,
+            Attachments: attachments, ExternalId: parsed.MessageId, QuotedText: Truncate(parsed.Folded, 100_000)), author, occurredAt, now, out var message);
+        if (!verdict.IsOk) return await FinishAsync(db, mail, InboundState.Failed, verdict.Message, ct);
+        // a contact is a person reaching out: a new conversation, not every reply in it, and never a machine's mail
+        if (isNew && automatic is null && !storm) ticket.RecordContact(Channel.Email, forwardedBy is null ? null : $"Forwarded by {forwardedBy}", author, occurredAt, now);
+        if (storm && !ticket.Tags.Contains("mail-storm")) ticket.Apply(new TicketChange { Tags = [.. ticket.Tags, "mail-storm"] }, Actor.System, now);
+        foreach (var address in others)
+        {
+            if (lookup.Resolve(db, null, address, null, now) is { } follower && follower.Id != customer.Id) ticket.AddFollower(follower.Id, author, now);
+        }
+        if (forwardedBy is not null)
+        {
+            ticket.AddMessage(new NewMessage(MessageDirection.Outbound, Channel.Email, $"{forwardedBy} forwarded this message from {sender.Address}.", Internal: true),
+                Actor.Agent(agent!.Id), now, now, out _);
+        }
+        if (notKept.Count > 0) await NoticeNotKeptAsync(db, ticket, customer, notKept, now, ct);
+
+        db.MailIds.Add(new MailThreadId(key, ticket.Id, message.Id, now));
+        mail.TicketId = ticket.Id;
+        mail.Reference = ticket.Reference;
+        mail.MessageId = message.Id;
+        var notes = new List<string>();
+        if (automatic is not null) notes.Add($"Written by a machine ({automatic}): no acknowledgement.");
+        if (storm) notes.Add("One of many new messages from this sender in a short time: added to their latest ticket.");
+        if (followUpOf is not null) notes.Add("A reply to a closed ticket: opened a follow-up.");
+        return await FinishAsync(db, mail, InboundState.Processed, notes.Count == 0 ? null : string.Join(" ", notes), ct);
+    }
+
+    private async Task<MailOutcome> FinishAsync(LoopdeskDb db, InboundMail mail, InboundState state, string? note, CancellationToken ct)
+    {
+        mail.State = state;
+        mail.Note = Truncate(note, 2000);
+        await db.SaveChangesAsync(ct);
+        if (state == InboundState.Failed) log.LogWarning("Inbound message {InboundId} could not be processed: {Reason}", mail.Id, note);
+        return new MailOutcome(mail.Id, state, mail.Reference, mail.TicketId, mail.Note, state == InboundState.Duplicate);
+    }
+
+    /// <summary>
+    /// The ticket a reply belongs to: any id in In-Reply-To and References of a message we sent (its id names it) or
+    /// received; else the [#REFERENCE] in the subject, when the sender is the ticket's customer or a follower.
+    /// </summary>
+    private static async Task<Ticket?> ThreadAsync(LoopdeskDb db, ParsedMail parsed, Guid customerId, CancellationToken ct)
+    {
+        if (parsed.ThreadIds.Count > 0)
+        {
+            var ids = parsed.ThreadIds.Take(100).ToList();
+            var ourMessages = ids.Select(OurMessageId).OfType<Guid>().ToList();
+            Guid? ticketId = null;
+            if (ourMessages.Count > 0)
+                ticketId = await db.Messages.Where(m => ourMessages.Contains(m.Id)).OrderByDescending(m => m.RecordedAt).Select(m => (Guid?)m.TicketId).FirstOrDefaultAsync(ct);
+            ticketId ??= await db.MailIds.Where(m => ids.Contains(m.Key)).OrderByDescending(m => m.CreatedAt).Select(m => (Guid?)m.TicketId).FirstOrDefaultAsync(ct);
+            if (ticketId is { } found) return await db.Tickets.FirstOrDefaultAsync(t => t.Id == found, ct);
+        }
+        if (MailText.ReferenceIn(parsed.Subject) is { } reference
+            && await db.Tickets.FirstOrDefaultAsync(t => t.Reference == reference, ct) is { } byReference
+            && (byReference.CustomerId == customerId || byReference.Followers.Contains(customerId)))
+        {
+            return byReference;
+        }
+        return null;
+    }
+
+    /// <summary>The latest open ticket of a sender who opened many in a short time, so a storm becomes one ticket.</summary>
+    private async Task<Ticket?> StormTicketAsync(LoopdeskDb db, Guid customerId, DateTimeOffset now, CancellationToken ct)
+    {
+        if (Options.StormThreshold <= 0) return null;
+        var since = now.AddSeconds(-Options.StormWindowSeconds);
+        var recent = await db.Tickets.Where(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since)
+            .OrderByDescending(t => t.CreatedAt).Take(Options.StormThreshold).ToListAsync(ct);
+        if (recent.Count < Options.StormThreshold) return null;
+        return recent.FirstOrDefault(t => t.Status != TicketStatus.Closed);
+    }
+
+    private async Task<MailOutcome> BounceAsync(LoopdeskDb db, InboundMail mail, ParsedMail parsed, MailBounce bounce, string key, DateTimeOffset now, CancellationToken ct)
+    {
+        var messageId = OurMessageId(bounce.OriginalMessageId);
+        var message = messageId is { } mid ? await db.Messages.FirstOrDefaultAsync(m => m.Id == mid, ct) : null;
+        if (message is null) return await FinishAsync(db, mail, InboundState.Ignored, "A delivery report about a message we did not send.", ct);
+        var ticket = await db.Tickets.FirstAsync(t => t.Id == message.TicketId, ct);
+        var final = bounce.Action is "failed";
+        var detail = string.Join(" ", new[] { bounce.Status, bounce.Diagnostic, bounce.Recipient is null ? null : $"({bounce.Recipient})" }.Where(s => !string.IsNullOrWhiteSpace(s)));
+        message.RecordDelivery(final ? DeliveryState.Bounced : DeliveryState.Delayed, detail.Length == 0 ? bounce.Action : detail, now);
+        if (final) ticket.Remark(TicketEventTypes.MessageBounced, new { messageId = message.Id, status = bounce.Status, diagnostic = bounce.Diagnostic, recipient = bounce.Recipient }, Actor.System, now);
+        db.MailIds.Add(new MailThreadId(key, ticket.Id, null, now));
+        mail.TicketId = ticket.Id;
+        mail.Reference = ticket.Reference;
+        mail.MessageId = message.Id;
+        _ = parsed;
+        return await FinishAsync(db, mail, InboundState.Processed, final ? $"Bounce: {detail}" : $"Delivery delayed: {detail}", ct);
+    }
+
+    private async Task<(List<Attachment> Kept, List<MailFile> NotKept)> StoreFilesAsync(ParsedMail parsed, string reference, CancellationToken ct)
+    {
+        var kept = new List<Attachment>();
+        var notKept = new List<MailFile>();
+        long total = 0;
+        foreach (var file in parsed.Attachments.Take(100))
+        {
+            if (file.Content is null || total + file.Size > Options.MaxAttachmentBytesPerMessage)
+            {
+                notKept.Add(file);
+                kept.Add(new Attachment(file.Name, file.ContentType, file.Size, null, file.Inline));
+                continue;
+            }
+            total += file.Size;
+            kept.Add(new Attachment(file.Name, file.ContentType, file.Size, await files.PutAsync(file.Content, ct), file.Inline));
+        }
+        _ = reference;
+        return (kept, notKept);
+    }
+
+    /// <summary>Points the HTML's cid: images at the stored files, before the HTML is sanitized.</summary>
+    private static string InlineImages(string source, IReadOnlyList<MailFile> parsed, List<Attachment> stored, string reference)
+    {
+        for (var i = 0; i < parsed.Count && i < stored.Count; i++)
+        {
+            if (parsed[i].ContentId is not { } cid || stored[i].StorageKey is not { } storageKey) continue;
+            source = source.Replace($"cid:{cid}", $"/api/v1/tickets/{reference}/files/{storageKey}", StringComparison.OrdinalIgnoreCase);
+        }
+        return source;
+    }
+
+    private async Task NoticeNotKeptAsync(LoopdeskDb db, Ticket ticket, Customer customer, List<MailFile> notKept, DateTimeOffset now, CancellationToken ct)
+    {
+        var list = string.Join(", ", notKept.Select(f => $"{f.Name} ({Megabytes(f.Size)})"));
+        ticket.AddMessage(new NewMessage(MessageDirection.Outbound, Channel.Email,
+            $"Not kept, over the size limit of {Megabytes(Options.MaxAttachmentBytes)} a file ({Megabytes(Options.MaxAttachmentBytesPerMessage)} a message): {list}. The sender was told.", Internal: true),
+            Actor.System, now, now, out _);
+        var source = await templates.SourceAsync(db, "email.attachment-not-kept", TemplateStore.Language(customer), ct);
+        var text = await templates.RenderTextAsync(db, source, ticket, customer, now, new Dictionary<string, object?>
+        {
+            ["files"] = list,
+            ["limit"] = Megabytes(Options.MaxAttachmentBytes),
+        }, ct);
+        outbound.SendToCustomer(db, ticket, text, Channel.Email, Actor.System, now);
+    }
+
+    private static string Megabytes(long bytes) => $"{bytes / 1024d / 1024d:0.#} MB";
+
+    private bool Blocked(string from, Mailbox? mailbox)
+    {
+        var domain = from[(from.IndexOf('@', StringComparison.Ordinal) + 1)..];
+        return Options.BlockedSenders.Concat(mailbox?.BlockedSenders ?? []).Any(b =>
+        {
+            var rule = b.Trim().ToLowerInvariant();
+            return rule == from || (rule.StartsWith('@') && rule[1..] == domain);
+        });
+    }
+
+    private static async Task<bool> SameContentAsync(LoopdeskDb db, MailThreadId seen, ParsedMail parsed, CancellationToken ct)
+    {
+        if (seen.MessageId is not { } id) return true;
+        var text = await db.Messages.Where(m => m.Id == id).Select(m => m.Text).FirstOrDefaultAsync(ct);
+        return text is null || text == (parsed.Text.Length == 0 ? "(empty message)" : parsed.Text) || text == Truncate(parsed.Text, 100_000);
+    }
+
+    private static string ContentHash(ParsedMail parsed)
+        => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{parsed.From}\n{parsed.Date:O}\n{parsed.Subject}\n{parsed.FullText}")))[..40];
+
+    /// <summary>The message id of a Message-ID we made for an outbound message: <c>m.{32 hex}@domain</c>.</summary>
+    public static Guid? OurMessageId(string? id)
+    {
+        if (id is null) return null;
+        var m = OurId().Match(id);
+        return m.Success && Guid.TryParseExact(m.Groups[1].Value, "N", out var g) ? g : null;
+    }
+
+    public static string MessageIdFor(Guid messageId, string domain) => $"m.{messageId:N}@{domain}";
+
+    [GeneratedRegex(@"^m\.([0-9a-fA-F]{32})@", RegexOptions.CultureInvariant)]
+    private static partial Regex OurId();
+
+    private static string? Truncate(string? s, int max) => s is null ? null : s.Length <= max ? s : s[..max];
+}
+
+public sealed record MailJob(Guid InboundId);
+
+/// <summary>Processes stored inbound mail (<see cref="MailIngest.ProcessKind"/>): a failure is retried; a message that cannot be read is marked failed, not retried.</summary>
+public sealed class MailProcessHandler(MailIngest ingest) : IJobHandler
+{
+    public string Kind => MailIngest.ProcessKind;
+
+    public async Task HandleAsync(JobContext context, CancellationToken ct)
+    {
+        var job = Wire.Read<MailJob>(context.Job.Payload);
+        var exists = await context.Db.InboundMails.AnyAsync(m => m.Id == job.InboundId, ct);
+        if (!exists) return;
+        await ingest.ProcessInAsync(context.Db, job.InboundId, context.Now, ownJob: true, ct);
+    }
+}
