@@ -15,6 +15,9 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# usage: ensure_mail_packages (Dovecot IMAP and Debian's aiosmtpd SMTP sink, which the email tests start themselves)
+ensure_mail_packages() { ensure_packages dovecot-core dovecot-imapd python3-aiosmtpd; }
+
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
 # usage: start_postgres [durable] -> exports PG_DIR PG_PORT PG_ADMIN_CONN (fsync off unless "durable")
