@@ -76,7 +76,7 @@ public sealed class EmailChannel(MailboxCache mailboxes, MailSecrets secrets, IO
         if (to is null) return new DeliveryResult(DeliveryState.Failed, "The customer has no email address.");
 
         var automatic = r.Message.AuthorKind == ActorKind.System;
-        if (automatic && await TooManyAutomaticAsync(db, r, to, ct))
+        if (automatic && await TooManyAutomaticAsync(db, r, ct))
             return new DeliveryResult(DeliveryState.Suppressed, $"Not sent: {to} had {options.Value.Email.AutoRepliesPerHour} automatic messages in the last hour.");
 
         var mail = await ComposeAsync(db, r, mailbox, to, automatic, ct);
@@ -85,18 +85,24 @@ public sealed class EmailChannel(MailboxCache mailboxes, MailSecrets secrets, IO
         return DeliveryResult.Sent(answer);
     }
 
-    private async Task<bool> TooManyAutomaticAsync(LoopdeskDb db, DeliveryRequest r, string to, CancellationToken ct)
+    /// <summary>
+    /// Whether this automatic message would be one too many for the hour: counted over the customer's automatic email
+    /// messages made before it (by when they were made, so deliveries running side by side agree), not suppressed.
+    /// </summary>
+    private async Task<bool> TooManyAutomaticAsync(LoopdeskDb db, DeliveryRequest r, CancellationToken ct)
     {
         var limit = options.Value.Email.AutoRepliesPerHour;
         if (limit <= 0) return false;
-        var since = r.Now.AddHours(-1);
+        var at = r.Message.RecordedAt;
+        var since = at.AddHours(-1);
         var customerId = r.Customer.Id;
-        var sent = await db.Messages.Where(m => m.AuthorKind == ActorKind.System && m.Channel == Channel.Email && m.Direction == MessageDirection.Outbound
-                && m.Delivery == DeliveryState.Sent && m.DeliveryAt >= since && m.Id != r.Message.Id)
+        var messageId = r.Message.Id;
+        var earlier = await db.Messages.Where(m => m.AuthorKind == ActorKind.System && m.Channel == Channel.Email && m.Direction == MessageDirection.Outbound
+                && !m.Internal && m.RecordedAt >= since && (m.RecordedAt < at || (m.RecordedAt == at && m.Id.CompareTo(messageId) < 0))
+                && m.Delivery != null && m.Delivery != DeliveryState.Suppressed && m.Delivery != DeliveryState.Failed)
             .Join(db.Tickets.Where(t => t.CustomerId == customerId), m => m.TicketId, t => t.Id, (m, t) => m.Id)
             .CountAsync(ct);
-        _ = to;
-        return sent >= limit;
+        return earlier >= limit;
     }
 
     private async Task<MimeMessage> ComposeAsync(LoopdeskDb db, DeliveryRequest r, Mailbox mailbox, string to, bool automatic, CancellationToken ct)

@@ -26,7 +26,7 @@ public sealed record MailOutcome(Guid InboundId, InboundState State, string? Ref
 /// </summary>
 public sealed partial class MailIngest(
     IServiceScopeFactory scopes, TimeProvider clock, IOptions<LoopdeskOptions> options, FileStore files, HtmlCleaner html,
-    TemplateStore templates, Outbound outbound, ILogger<MailIngest> log)
+    TemplateStore templates, Outbound outbound, MailboxCache mailboxes, ILogger<MailIngest> log)
 {
     public const string ProcessKind = "mail.process";
 
@@ -131,8 +131,9 @@ public sealed partial class MailIngest(
         if (parsed.Bounce is { } bounce) return await BounceAsync(db, mail, parsed, bounce, key, now, ct);
         if (parsed.From is null) return await FinishAsync(db, mail, InboundState.Failed, "The message has no sender address.", ct);
 
-        var mailbox = mail.MailboxId is { } mailboxId ? await db.Mailboxes.AsNoTracking().FirstOrDefaultAsync(m => m.Id == mailboxId, ct) : null;
-        var ours = await db.Mailboxes.AsNoTracking().Select(m => m.Address).ToListAsync(ct);
+        var known = mailboxes.All;
+        var mailbox = mail.MailboxId is { } mailboxId ? known.FirstOrDefault(m => m.Id == mailboxId) ?? await db.Mailboxes.AsNoTracking().FirstOrDefaultAsync(m => m.Id == mailboxId, ct) : null;
+        var ours = known.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
         if (ours.Contains(parsed.From)) return await FinishAsync(db, mail, InboundState.Ignored, "Sent from one of our own mailboxes (a loop).", ct);
         if (Blocked(parsed.From, mailbox)) return await FinishAsync(db, mail, InboundState.Ignored, "The sender is blocked.", ct);
 

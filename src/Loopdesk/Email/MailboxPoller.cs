@@ -97,7 +97,8 @@ public sealed class MailboxPoller(IServiceScopeFactory scopes, MailIngest ingest
             }
             try
             {
-                await Task.Delay(pause, clock, ct);
+                // waits of the connection itself run on the wall clock, whatever clock the rules are given
+                await Task.Delay(pause, ct);
             }
             catch (OperationCanceledException)
             {
@@ -145,7 +146,7 @@ public sealed class MailboxPoller(IServiceScopeFactory scopes, MailIngest ingest
             }
             else
             {
-                await Task.Delay(wait, clock, ct);
+                await Task.Delay(wait, ct);
                 await client.NoOpAsync(ct);
             }
         }

@@ -376,6 +376,84 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
         Assert.Contains(messages, m => !m.Internal && m.Direction == Core.Tickets.MessageDirection.Outbound && m.Body.Contains("fault.mp4", StringComparison.Ordinal));
     }
 
+    public static TheoryData<string> CorpusFiles() => CorpusTests.Files();
+
+    [Theory]
+    [MemberData(nameof(CorpusFiles))]
+    public async Task Every_corpus_message_lands_through_the_webhook_without_an_error(string file)
+    {
+        var raw = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "Email", "Corpus", file), Ct);
+        using var client = app.ClientWithToken(null);
+
+        var response = await client.PostMimeAsync(raw, Ct, mailbox: EmailKit.Support);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var answer = await response.ReadAsync<InboundAcceptedDto>(Ct);
+        Assert.Contains(answer.State, new[] { "processed", "duplicate", "ignored" });
+        if (answer.State == "processed" && answer.Reference is { } reference)
+        {
+            var messages = await MessagesAsync(reference);
+            Assert.All(messages.Where(m => m.Html is not null), m => Assert.DoesNotContain("<script", m.Html!, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    [Fact]
+    public async Task Posting_mail_needs_the_mailbox_secret_or_an_admin()
+    {
+        var raw = EmailKit.Mail($"{Unique("auth")}@example.org", "Auth", "Hello.");
+        using var anonymous = app.ClientWithToken(null);
+        using var agent = app.CreateClient(AgentRole.Agent);
+        using var admin = app.CreateClient(AgentRole.Admin);
+
+        await (await anonymous.PostMimeAsync(raw, Ct, secret: null)).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        await (await anonymous.PostMimeAsync(raw, Ct, secret: "wrong-secret-0123456789")).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        await (await anonymous.PostMimeAsync(raw, Ct, mailbox: EmailKit.Billing, secret: "wrong-secret-0123456789")).ProblemAsync(HttpStatusCode.Unauthorized, Ct);
+        await (await agent.PostMimeAsync(raw, Ct, secret: null)).ProblemAsync(HttpStatusCode.Forbidden, Ct);
+        using (var basic = app.ClientWithToken(null))
+        {
+            basic.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"inbound:{EmailKit.Secret}")));
+            Assert.Equal(HttpStatusCode.Accepted, (await basic.PostMimeAsync(raw, Ct, secret: null)).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostMimeAsync(raw, Ct, secret: null)).StatusCode);
+        using var json = new HttpRequestMessage(HttpMethod.Post, "/api/v1/inbound/mime") { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        json.Headers.Add("X-Loopdesk-Mailbox-Secret", EmailKit.Secret);
+        await (await anonymous.SendAsync(json, Ct)).ProblemAsync(HttpStatusCode.UnsupportedMediaType, Ct);
+        await (await anonymous.PostMimeAsync("", Ct)).ProblemAsync(HttpStatusCode.BadRequest, Ct);
+    }
+
+    [Fact]
+    public async Task Mailbox_secrets_are_never_returned_and_plain_text_is_only_for_loopback()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var created = await admin.PostJsonAsync("/api/v1/mailboxes", new
+        {
+            name = Unique("sales"), address = $"{Unique("sales")}@shop.example",
+            imap = new { host = "imap.example.net", port = 993, security = "tls", username = "sales", secret = "imap-password-123" },
+            smtp = new { host = "smtp.example.net", port = 587, security = "starttls", username = "sales", secret = "smtp-password-456" },
+        }, Ct);
+        var text = await created.Content.ReadAsStringAsync(Ct);
+        Assert.True(created.StatusCode == HttpStatusCode.Created, text);
+        Assert.DoesNotContain("imap-password-123", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("smtp-password-456", text, StringComparison.Ordinal);
+        var mailbox = System.Text.Json.JsonSerializer.Deserialize<MailboxDto>(text, LoopdeskApp.JsonOptions)!;
+        Assert.True(mailbox.Imap!.HasSecret);
+        Assert.NotNull(mailbox.InboundSecret);
+        var listed = await admin.GetStringAsync("/api/v1/mailboxes", Ct);
+        Assert.DoesNotContain("imap-password-123", listed, StringComparison.Ordinal);
+        Assert.DoesNotContain(mailbox.InboundSecret!, listed, StringComparison.Ordinal);
+
+        var plain = await admin.PostJsonAsync("/api/v1/mailboxes", new
+        {
+            name = Unique("plain"), address = $"{Unique("plain")}@shop.example",
+            imap = new { host = "imap.example.net", port = 143, security = "none", username = "x", secret = "password-123" },
+        }, Ct);
+        Assert.Equal("mailbox.plaintext", (await plain.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).GetProperty("code").GetString());
+        var taken = await admin.PostJsonAsync("/api/v1/mailboxes", new { name = Unique("dup"), address = EmailKit.Support }, Ct);
+        await taken.ProblemAsync(HttpStatusCode.Conflict, Ct);
+        var stale = await admin.PatchJsonAsync($"/api/v1/mailboxes/{mailbox.Id}", new { signature = "x" }, Ct, ifMatch: "\"v999\"");
+        await stale.ProblemAsync(HttpStatusCode.PreconditionFailed, Ct);
+    }
+
     [Fact]
     public async Task A_bounce_for_a_message_we_sent_is_recorded_on_that_message()
     {
