@@ -205,7 +205,13 @@ public sealed partial class MailIngest(
             ticket.AddMessage(new NewMessage(MessageDirection.Outbound, Channel.Email, $"{forwardedBy} forwarded this message from {sender.Address}.", Internal: true),
                 Actor.Agent(agent!.Id), now, now, out _);
         }
-        if (notKept.Count > 0) await NoticeNotKeptAsync(db, ticket, customer, notKept, now, ct);
+        var list = string.Join(", ", notKept.Select(f => $"{f.Name} ({Megabytes(f.Size)})"));
+        if (notKept.Count > 0)
+        {
+            ticket.AddMessage(new NewMessage(MessageDirection.Outbound, Channel.Email,
+                $"Not kept, over the size limit of {Megabytes(Options.MaxAttachmentBytes)} a file ({Megabytes(Options.MaxAttachmentBytesPerMessage)} a message): {list}. The sender was told.", Internal: true),
+                Actor.System, now, now, out _);
+        }
 
         db.MailIds.Add(new MailThreadId(key, ticket.Id, message.Id, now));
         mail.TicketId = ticket.Id;
@@ -215,7 +221,10 @@ public sealed partial class MailIngest(
         if (automatic is not null) notes.Add($"Written by a machine ({automatic}): no acknowledgement.");
         if (storm) notes.Add("One of many new messages from this sender in a short time: added to their latest ticket.");
         if (followUpOf is not null) notes.Add("A reply to a closed ticket: opened a follow-up.");
-        return await FinishAsync(db, mail, InboundState.Processed, notes.Count == 0 ? null : string.Join(" ", notes), ct);
+        var outcome = await FinishAsync(db, mail, InboundState.Processed, notes.Count == 0 ? null : string.Join(" ", notes), ct);
+        // after the acknowledgement (which a message in the same save would stand in for): the sender learns what was not kept
+        if (notKept.Count > 0) await NoticeNotKeptAsync(db, ticket, customer, list, now, ct);
+        return outcome;
     }
 
     private async Task<MailOutcome> FinishAsync(LoopdeskDb db, InboundMail mail, InboundState state, string? note, CancellationToken ct)
@@ -312,12 +321,8 @@ public sealed partial class MailIngest(
         return source;
     }
 
-    private async Task NoticeNotKeptAsync(LoopdeskDb db, Ticket ticket, Customer customer, List<MailFile> notKept, DateTimeOffset now, CancellationToken ct)
+    private async Task NoticeNotKeptAsync(LoopdeskDb db, Ticket ticket, Customer customer, string list, DateTimeOffset now, CancellationToken ct)
     {
-        var list = string.Join(", ", notKept.Select(f => $"{f.Name} ({Megabytes(f.Size)})"));
-        ticket.AddMessage(new NewMessage(MessageDirection.Outbound, Channel.Email,
-            $"Not kept, over the size limit of {Megabytes(Options.MaxAttachmentBytes)} a file ({Megabytes(Options.MaxAttachmentBytesPerMessage)} a message): {list}. The sender was told.", Internal: true),
-            Actor.System, now, now, out _);
         var source = await templates.SourceAsync(db, "email.attachment-not-kept", TemplateStore.Language(customer), ct);
         var text = await templates.RenderTextAsync(db, source, ticket, customer, now, new Dictionary<string, object?>
         {
@@ -325,6 +330,7 @@ public sealed partial class MailIngest(
             ["limit"] = Megabytes(Options.MaxAttachmentBytes),
         }, ct);
         outbound.SendToCustomer(db, ticket, text, Channel.Email, Actor.System, now);
+        await db.SaveChangesAsync(ct);
     }
 
     private static string Megabytes(long bytes) => $"{bytes / 1024d / 1024d:0.#} MB";

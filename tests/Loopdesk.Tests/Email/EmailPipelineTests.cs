@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text;
 using Loopdesk.Core.Agents;
@@ -452,6 +453,27 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
         await taken.ProblemAsync(HttpStatusCode.Conflict, Ct);
         var stale = await admin.PatchJsonAsync($"/api/v1/mailboxes/{mailbox.Id}", new { signature = "x" }, Ct, ifMatch: "\"v999\"");
         await stale.ProblemAsync(HttpStatusCode.PreconditionFailed, Ct);
+    }
+
+    [Fact]
+    public async Task A_message_stored_before_a_crash_is_processed_from_the_stored_copy()
+    {
+        var ingest = app.Services.GetRequiredService<MailIngest>();
+        var raw = Encoding.UTF8.GetBytes(EmailKit.Mail($"\"Quinn Ay\" <{Unique("quinn")}@example.org>", "Stored, then the crash", "Still here?"));
+
+        // the process dies after the commit of the raw copy and before it read it
+        var stored = await ingest.StoreAsync(null, "http", null, raw, processInline: true, Ct);
+        using var admin = app.CreateClient(AgentRole.Admin);
+        Assert.Equal("pending", (await admin.GetJsonAsync<InboundDto>($"/api/v1/inbound/{stored.Id}", Ct)).State);
+
+        await app.AdvanceAsync(TimeSpan.FromMinutes(3));
+
+        var after = await admin.GetJsonAsync<InboundDto>($"/api/v1/inbound/{stored.Id}", Ct);
+        Assert.Equal("processed", after.State);
+        Assert.Single(await MessagesAsync(after.Reference!), m => m.Direction == Core.Tickets.MessageDirection.Inbound);
+        // and a late second attempt (the job's twin) changes nothing
+        Assert.Equal(after.Reference, (await ingest.ProcessAsync(stored.Id, Ct)).Reference);
+        Assert.Single(await MessagesAsync(after.Reference!), m => m.Direction == Core.Tickets.MessageDirection.Inbound);
     }
 
     [Fact]

@@ -244,6 +244,37 @@ public abstract class EmailServerTests(LoopdeskApp app, MailServers mail)
     }
 
     [Fact]
+    public async Task A_30_MB_attachment_over_the_default_limit_is_not_kept_but_the_text_is_and_the_sender_hears_why()
+    {
+        var (_, _, address) = await MailboxAsync();
+        var customer = $"{Unique("big")}@example.org";
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Big Sender", customer));
+        message.To.Add(MailboxAddress.Parse(address));
+        message.Subject = "The video";
+        var video = new byte[30 * 1024 * 1024];
+        Random.Shared.NextBytes(video);
+        var body = new BodyBuilder { TextBody = "The fault is in the attached video." };
+        body.Attachments.Add("fault.mp4", video, new ContentType("video", "mp4"));
+        message.Body = body.ToMessageBody();
+        using var stream = new MemoryStream();
+        message.WriteTo(stream, Ct);
+        using var client = app.ClientWithToken(LoopdeskApp.AdminToken);
+
+        var response = await client.PostMimeAsync(stream.ToArray(), Ct, mailbox: address, secret: null);
+
+        var answer = await response.ReadAsync<InboundAcceptedDto>(Ct);
+        Assert.Equal("processed", answer.State);
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var messages = await admin.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{answer.Reference}/messages", Ct);
+        var inbound = messages.Single(m => m.Direction == Core.Tickets.MessageDirection.Inbound);
+        Assert.Contains("attached video", inbound.Body, StringComparison.Ordinal);
+        Assert.Null(Assert.Single(inbound.Attachments).StorageKey);
+        var notice = (await ReceivedForAsync(customer, 2)).Select(r => r.Message).Single(m => m.TextBody?.Contains("fault.mp4", StringComparison.Ordinal) == true);
+        Assert.Contains("20 MB", notice.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task At_most_five_automatic_messages_an_hour_go_to_one_address()
     {
         await MailboxAsync();
