@@ -45,7 +45,7 @@ public sealed partial class MailIngest(
         var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
         if (sourceKey is not null && await db.InboundMails.AsNoTracking().FirstOrDefaultAsync(m => m.SourceKey == sourceKey, ct) is { } known) return known;
         var now = clock.GetUtcNow();
-        var mail = new InboundMail(mailboxId, source, sourceKey, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), now);
+        var mail = new InboundMail(mailboxId, source, sourceKey, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), now) { MailKey = HeaderMessageId(raw) };
         db.InboundMails.Add(mail);
         await db.ScheduleAsync(JobKey(mail.Id), ProcessKind, new MailJob(mail.Id), processInline ? now + InlineGrace : now, now, null, ct, unsaved: true);
         try
@@ -71,18 +71,43 @@ public sealed partial class MailIngest(
     /// <summary>Processes a stored message now, in a scope of its own, with retries when a concurrent writer got in the way.</summary>
     public async Task<MailOutcome> ProcessAsync(Guid inboundId, CancellationToken ct)
     {
+        var waited = 0;
         for (var attempt = 1; ; attempt++)
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
             try
             {
-                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ownJob: false, ct);
+                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ownJob: false, ct, mayWait: waited < 25);
             }
             catch (DbUpdateException) when (attempt < 4)
             {
                 // the same Message-ID claimed by a concurrent delivery (another mailbox), or a reference drawn twice: start again
             }
+            catch (MailDeferredException)
+            {
+                // the message it answers arrived just before it and is being read: wait for it, a few seconds at most
+                waited++;
+                attempt--;
+                await Task.Delay(200, ct);
+            }
+        }
+    }
+
+    /// <summary>The Message-ID in a raw message's headers, read without parsing the body; null when there is none or they cannot be read.</summary>
+    internal static string? HeaderMessageId(byte[] raw)
+    {
+        try
+        {
+            using var stream = new MemoryStream(raw, writable: false);
+            var id = MimeKit.HeaderList.Load(stream)[MimeKit.HeaderId.MessageId];
+            if (string.IsNullOrWhiteSpace(id)) return null;
+            var clean = id.Trim().Trim('<', '>').Trim();
+            return clean.Length is 0 or > 900 ? null : clean;
+        }
+        catch (FormatException)
+        {
+            return null;
         }
     }
 
@@ -92,7 +117,7 @@ public sealed partial class MailIngest(
     /// Processes a stored message within <paramref name="db"/> and saves. <paramref name="ownJob"/>: called by the job
     /// runner, which removes the job itself; otherwise the safety-net job is removed in the same transaction.
     /// </summary>
-    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, bool ownJob, CancellationToken ct)
+    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, bool ownJob, CancellationToken ct, bool mayWait = true)
     {
         var mail = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == inboundId, ct)
             ?? throw new InvalidOperationException($"Inbound message {inboundId} does not exist.");
@@ -159,6 +184,11 @@ public sealed partial class MailIngest(
         var automatic = parsed.Automatic;
 
         var ticket = await ThreadAsync(db, parsed, customer.Id, ct);
+        if (ticket is null && mayWait && await ParentPendingAsync(db, mail, parsed, now, ct))
+        {
+            // the message this one answers is stored but not read yet (fetched in the same batch): read that one first
+            throw new MailDeferredException();
+        }
         var storm = false;
         if (ticket is null && forwardedBy is null && await StormTicketAsync(db, customer.Id, now, ct) is { } stormTicket)
         {
@@ -259,6 +289,16 @@ public sealed partial class MailIngest(
             return byReference;
         }
         return null;
+    }
+
+    /// <summary>Whether a message this one answers came in during the last minutes and is still waiting to be read.</summary>
+    private static async Task<bool> ParentPendingAsync(LoopdeskDb db, InboundMail mail, ParsedMail parsed, DateTimeOffset now, CancellationToken ct)
+    {
+        if (parsed.ThreadIds.Count == 0) return false;
+        var ids = parsed.ThreadIds.Take(100).ToList();
+        var since = now.AddMinutes(-10);
+        var id = mail.Id;
+        return await db.InboundMails.AnyAsync(m => m.MailKey != null && ids.Contains(m.MailKey) && m.State == InboundState.Pending && m.Id != id && m.ReceivedAt >= since, ct);
     }
 
     /// <summary>The latest open ticket of a sender who opened many in a short time, so a storm becomes one ticket.</summary>
@@ -372,6 +412,9 @@ public sealed partial class MailIngest(
 }
 
 public sealed record MailJob(Guid InboundId);
+
+/// <summary>A message waits for the one it answers, stored just before it and not read yet; its job is tried again shortly.</summary>
+public sealed class MailDeferredException() : Exception("Waiting for the message this one answers to be read first.");
 
 /// <summary>Processes stored inbound mail (<see cref="MailIngest.ProcessKind"/>): a failure is retried; a message that cannot be read is marked failed, not retried.</summary>
 public sealed class MailProcessHandler(MailIngest ingest) : IJobHandler

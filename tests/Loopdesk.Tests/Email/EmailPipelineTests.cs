@@ -399,6 +399,23 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Inline_images_point_at_the_stored_files()
+    {
+        var raw = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Email", "Corpus", "outlook-inline-image-pdf.eml"), Ct);
+        raw = System.Text.RegularExpressions.Regex.Replace(raw, "Message-ID: <[^>]+>", $"Message-ID: <{Guid.NewGuid():N}@inline.example>", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+
+        var answer = await app.DeliverAsync(raw, Ct, mailbox: EmailKit.Support);
+
+        var message = (await MessagesAsync(answer.Reference!)).Single(m => m.Direction == Core.Tickets.MessageDirection.Inbound);
+        var image = message.Attachments.Single(a => a.Inline);
+        Assert.Contains($"/api/v1/tickets/{answer.Reference}/files/{image.StorageKey}", message.Html, StringComparison.Ordinal);
+        Assert.DoesNotContain("cid:", message.Html, StringComparison.OrdinalIgnoreCase);
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var file = await admin.GetAsync($"/api/v1/tickets/{answer.Reference}/files/{image.StorageKey}", Ct);
+        Assert.Equal("image/png", file.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Posting_mail_needs_the_mailbox_secret_or_an_admin()
     {
         var raw = EmailKit.Mail($"{Unique("auth")}@example.org", "Auth", "Hello.");
@@ -474,6 +491,23 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
         // and a late second attempt (the job's twin) changes nothing
         Assert.Equal(after.Reference, (await ingest.ProcessAsync(stored.Id, Ct)).Reference);
         Assert.Single(await MessagesAsync(after.Reference!), m => m.Direction == Core.Tickets.MessageDirection.Inbound);
+    }
+
+    [Fact]
+    public async Task A_reply_that_overtakes_the_message_it_answers_waits_for_it_and_joins_its_ticket()
+    {
+        var ingest = app.Services.GetRequiredService<MailIngest>();
+        var from = $"\"Rae Un\" <{Unique("rae")}@example.org>";
+        var parent = EmailKit.Mail(from, "Two quick ones", "First message.");
+        var reply = EmailKit.Mail(from, "Re: Two quick ones", "Second, right after.", inReplyTo: EmailKit.IdOf(parent));
+
+        // the first is stored and still being read when the second comes in
+        var stored = await ingest.StoreAsync(null, "http", null, Encoding.UTF8.GetBytes(parent), processInline: true, Ct);
+        var second = app.DeliverAsync(reply, Ct);
+        await Task.Delay(400, Ct);
+        var first = await ingest.ProcessAsync(stored.Id, Ct);
+
+        Assert.Equal(first.Reference, (await second).Reference);
     }
 
     [Fact]

@@ -139,6 +139,30 @@ public abstract class EmailServerTests(LoopdeskApp app, MailServers mail)
     }
 
     [Fact]
+    public async Task A_reply_fetched_in_the_same_batch_as_the_message_it_answers_joins_its_ticket()
+    {
+        var user = Unique("batch");
+        await mail.AddUserAsync(user, MailServers.Password);
+        var address = $"{user}@shop.example";
+        var customer = $"\"Tom Vik\" <{Unique("tom")}@example.org>";
+        var parentId = $"{Guid.NewGuid():N}@mail.example.org";
+        await mail.DeliverAsync(user, Customer(customer, address, "Batch", "First.", id: parentId), ct: Ct);
+        for (var i = 0; i < 4; i++) await mail.DeliverAsync(user, Customer(customer, address, $"Re: Batch {i}", $"Reply {i}.", inReplyTo: parentId), ct: Ct);
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var mailbox = await (await admin.PostJsonAsync("/api/v1/mailboxes", new
+        {
+            name = user, address, imap = new { host = mail.ImapHost, port = mail.ImapPort, security = "none", username = user, secret = MailServers.Password },
+        }, Ct)).ReadAsync<MailboxDto>(Ct);
+
+        await StoredAsync(mailbox.Id, 5);
+        for (var i = 0; i < 10; i++) await app.AdvanceAsync(TimeSpan.FromMinutes(1));
+
+        var stored = (await admin.GetJsonAsync<List<InboundDto>>("/api/v1/inbound?limit=200", Ct)).Where(m => m.MailboxId == mailbox.Id).ToList();
+        Assert.All(stored, m => Assert.Equal("processed", m.State));
+        Assert.Single(stored.Select(m => m.Reference).Distinct());
+    }
+
+    [Fact]
     public async Task Test_connection_says_what_works_and_what_does_not()
     {
         var (mailbox, user, _) = await MailboxAsync();
