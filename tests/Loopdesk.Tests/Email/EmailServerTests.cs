@@ -163,6 +163,27 @@ public abstract class EmailServerTests(LoopdeskApp app, MailServers mail)
     }
 
     [Fact]
+    public async Task People_in_cc_follow_the_ticket_and_get_the_agents_answer_in_cc()
+    {
+        var (_, _, address) = await MailboxAsync();
+        var customer = $"{Unique("una")}@example.org";
+        var colleague = $"{Unique("vic")}@example.org";
+        var raw = Encoding.UTF8.GetString(Customer($"\"Una Ek\" <{customer}>", address, "Access for my colleague", "Please give Vic access."))
+            .Replace("Subject:", $"Cc: \"Vic Lund\" <{colleague}>\r\nSubject:", StringComparison.Ordinal);
+        using var client = app.ClientWithToken(LoopdeskApp.AdminToken);
+        var answer = await (await client.PostMimeAsync(raw, Ct, mailbox: address, secret: null)).ReadAsync<InboundAcceptedDto>(Ct);
+
+        using var agent = app.CreateClient(AgentRole.Agent);
+        (await agent.PostJsonAsync($"/api/v1/tickets/{answer.Reference}/messages", new { body = "Done, Vic has access.", direction = "outbound", channel = "email" }, Ct)).EnsureSuccessStatusCode();
+
+        var received = (await ReceivedForAsync(customer, 2)).Select(r => r.Message).ToList();
+        var ack = received.Single(m => m.Headers["Auto-Submitted"] is not null);
+        var reply = received.Single(m => m.Headers["Auto-Submitted"] is null);
+        Assert.Empty(ack.Cc);
+        Assert.Equal(colleague, reply.Cc.Mailboxes.Single().Address);
+    }
+
+    [Fact]
     public async Task Test_connection_says_what_works_and_what_does_not()
     {
         var (mailbox, user, _) = await MailboxAsync();
