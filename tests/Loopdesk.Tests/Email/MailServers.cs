@@ -4,7 +4,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using MailKit;
 using MailKit.Net.Imap;
@@ -32,6 +34,10 @@ public sealed record StoredMail(string Folder, uint Uid, MessageFlags Flags, IRe
 /// <see cref="Password"/>; <see cref="AddUserAsync"/> adds more. Every user has INBOX and the special-use folders Archive,
 /// Drafts, Junk, Sent and Trash; the hierarchy separator is <c>/</c>. Messages arrive through Dovecot's own local
 /// delivery (<see cref="DeliverAsync(string, byte[], string, CancellationToken)"/>), exactly as mail from outside does.</para>
+/// <para>OAuth2: besides the password (mechanisms PLAIN and LOGIN), a user signs in with an access token over SASL XOAUTH2
+/// or OAUTHBEARER. Dovecot's oauth2 passdb asks a token-info endpoint this fixture runs on another loopback port;
+/// <see cref="IssueToken"/> makes a token it accepts for a user and <see cref="RevokeToken"/> takes it back, both at once.
+/// The password is no token and a token no password.</para>
 /// <para>SMTP: every message the sink accepts becomes a file that <see cref="ReceivedAsync"/> reads back with its envelope.
 /// <see cref="StopSmtpAsync"/> and <see cref="StartSmtpAsync"/> take it down and bring it back on the same port.</para>
 /// <para>Needs the Debian packages dovecot-imapd and python3-aiosmtpd (<c>./scripts/test</c> installs them). As root (CI)
@@ -49,12 +55,16 @@ public sealed partial class MailServers : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
 
     private readonly ConcurrentDictionary<string, string> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _tokens = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _smtpGate = new(1, 1);
     private readonly OutputTail _dovecotOutput = new();
     private readonly OutputTail _smtpOutput = new();
     private string? _root;
     private Process? _dovecot;
     private Process? _smtp;
+    private HttpListener? _tokenInfo;
+    private Task? _tokenInfoLoop;
+    private int _tokenChecks;
     private bool _disposed;
 
     public string ImapHost { get; } = "127.0.0.1";
@@ -67,6 +77,12 @@ public sealed partial class MailServers : IAsyncLifetime
     public int SmtpPort { get; private set; }
 
     public bool SmtpRunning => _smtp is { HasExited: false };
+
+    /// <summary>The token-info endpoint Dovecot validates access tokens with: the token is appended to this URL.</summary>
+    public string TokenInfoUrl { get; private set; } = "";
+
+    /// <summary>How many times Dovecot has asked the token-info endpoint about a token (valid or not).</summary>
+    public int TokenChecks => Volatile.Read(ref _tokenChecks);
 
     private string DovecotDir => Path.Combine(Root, "dovecot");
 
@@ -88,6 +104,7 @@ public sealed partial class MailServers : IAsyncLifetime
             // Dovecot's login processes run as another user and must traverse the path to their sockets
             File.SetUnixFileMode(_root, Mode755);
             foreach (var user in InitialUsers) _users[user] = Password;
+            StartTokenInfo();
             await StartDovecotAsync();
             SmtpPort = FreePort();
             Directory.CreateDirectory(SmtpDir);
@@ -106,6 +123,7 @@ public sealed partial class MailServers : IAsyncLifetime
         _disposed = true;
         await StopSmtpAsync();
         await StopDovecotAsync();
+        await StopTokenInfoAsync();
         if (_root is not null)
         {
             try
@@ -270,6 +288,7 @@ public sealed partial class MailServers : IAsyncLifetime
         }
         Directory.CreateDirectory(Path.Combine(DovecotDir, "users"), Mode755);
         foreach (var user in _users.Keys) await WriteUserFileAsync(user);
+        await File.WriteAllTextAsync(Path.Combine(DovecotDir, "oauth2.conf"), OAuth2Settings());
 
         // a port picked as free can be taken before Dovecot binds it: try another one then
         // (its greeting names this instance: the server that answers is ours, not another test's that took the port)
@@ -391,7 +410,8 @@ public sealed partial class MailServers : IAsyncLifetime
             : "";
         var loginChroot = account.Rootless ? "chroot =" : "";
         return $$"""
-            # a throwaway Dovecot for tests: plain text on one loopback port, a passwd-file per user, maildirs in this dir
+            # a throwaway Dovecot for tests: plain text on one loopback port, a passwd-file per user, access tokens asked of a
+            # token-info endpoint, maildirs in this dir
             protocols = imap
             listen = 127.0.0.1
             base_dir = {{dir}}/run
@@ -400,7 +420,7 @@ public sealed partial class MailServers : IAsyncLifetime
             login_greeting = {{greeting}}
             ssl = no
             disable_plaintext_auth = no
-            auth_mechanisms = plain login
+            auth_mechanisms = plain login xoauth2 oauthbearer
             auth_verbose = yes
             # a failed login answers within half a second (the auth process sends failures every 0.5 s)
             auth_failure_delay = 0
@@ -435,8 +455,18 @@ public sealed partial class MailServers : IAsyncLifetime
                 auto = subscribe
               }
             }
+            # access tokens (XOAUTH2, OAUTHBEARER) are checked only with the token-info endpoint, and passwords (PLAIN,
+            # LOGIN) only with the passwd-files: without "mechanisms" every passdb is asked for every mechanism, and a
+            # password would pass for a token. "none" is the lookup without a login, by which the static userdb checks
+            # that a user exists (for dovecot-lda): without it every delivery fails ("All password databases were skipped")
+            passdb {
+              driver = oauth2
+              mechanisms = xoauth2 oauthbearer
+              args = {{dir}}/oauth2.conf
+            }
             passdb {
               driver = passwd-file
+              mechanisms = plain login none
               args = scheme=PLAIN username_format=%u {{dir}}/users/%u
             }
             userdb {
@@ -459,6 +489,113 @@ public sealed partial class MailServers : IAsyncLifetime
             }
 
             """;
+    }
+
+    // ---------------------------------------------------------------- OAuth2
+
+    /// <summary>
+    /// A new access token for <paramref name="user"/>: from now on it signs them in over XOAUTH2 or OAUTHBEARER (as that
+    /// user only), until <see cref="RevokeToken"/>. A user may hold several tokens.
+    /// </summary>
+    public string IssueToken(string user)
+    {
+        PasswordOf(user);
+        var token = $"ya29.{Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_')}";
+        _tokens[token] = user;
+        return token;
+    }
+
+    /// <summary>Takes a token back (as when it expires or is revoked): the next sign-in with it fails. An unknown token is ignored.</summary>
+    public void RevokeToken(string token) => _tokens.TryRemove(token, out _);
+
+    /// <summary>
+    /// Dovecot's oauth2 passdb settings: the token is appended to the token-info URL and asked for with a GET; a 200
+    /// answer names the user in <c>username</c>, which must be the user signing in, any other status refuses the token.
+    /// That answer has every field wanted, so nothing is introspected and introspection_mode does not matter (but
+    /// "local" validates JWTs itself, skips the token-info URL and, without local_validation_key_dict, stops the
+    /// auth process).
+    /// </summary>
+    private string OAuth2Settings() => $"""
+        tokeninfo_url = {TokenInfoUrl}
+        username_attribute = username
+        timeout_msecs = 5000
+        max_parallel_connections = 4
+
+        """;
+
+    /// <summary>Starts the token-info endpoint on a free loopback port (another one when the one picked is taken meanwhile).</summary>
+    private void StartTokenInfo()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = FreePort();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close();
+                continue;
+            }
+            _tokenInfo = listener;
+            TokenInfoUrl = $"http://127.0.0.1:{port}/tokeninfo?access_token=";
+            _tokenInfoLoop = Task.Run(() => ServeTokenInfoAsync(listener));
+            return;
+        }
+    }
+
+    /// <summary>Answers like a provider's token-info endpoint: 200 with the user for a token issued and not revoked, else 401.</summary>
+    private async Task ServeTokenInfoAsync(HttpListener listener)
+    {
+        while (true)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return; // stopped
+            }
+            try
+            {
+                Interlocked.Increment(ref _tokenChecks);
+                var token = context.Request.Url?.AbsolutePath == "/tokeninfo" ? context.Request.QueryString["access_token"] : null;
+                object answer;
+                if (token is not null && _tokens.TryGetValue(token, out var user))
+                {
+                    context.Response.StatusCode = 200;
+                    answer = new { username = user, scope = "https://mail.example/ imap", expires_in = 3600 };
+                }
+                else
+                {
+                    context.Response.StatusCode = 401;
+                    answer = new { error = "invalid_token", error_description = "The access token is unknown, expired or revoked." };
+                }
+                var body = JsonSerializer.SerializeToUtf8Bytes(answer);
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength64 = body.Length;
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
+            {
+                // Dovecot hung up (it stops waiting after timeout_msecs)
+            }
+        }
+    }
+
+    private async Task StopTokenInfoAsync()
+    {
+        if (_tokenInfo is null) return;
+        _tokenInfo.Close();
+        if (_tokenInfoLoop is not null) await _tokenInfoLoop;
+        _tokenInfo = null;
+        _tokenInfoLoop = null;
     }
 
     // ---------------------------------------------------------------- SMTP

@@ -90,6 +90,56 @@ public sealed class MailServersTests(MailServers mail) : IClassFixture<MailServe
     }
 
     [Fact]
+    public async Task An_access_token_signs_its_user_in_over_XOAUTH2_and_OAUTHBEARER_until_it_is_revoked()
+    {
+        await mail.AddUserAsync("tokens", "tokens-password");
+        var token = mail.IssueToken("tokens");
+
+        foreach (var sasl in new SaslMechanism[] { new SaslMechanismOAuth2("tokens", token), new SaslMechanismOAuthBearer("tokens", token) })
+        {
+            using var client = new ImapClient();
+            await client.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None, Ct);
+            Assert.Contains(sasl.MechanismName, client.AuthenticationMechanisms);
+            await client.AuthenticateAsync(sasl, Ct);
+            await client.Inbox.OpenAsync(FolderAccess.ReadOnly, Ct);
+            await client.DisconnectAsync(true, Ct);
+        }
+        Assert.Contains("Login: user=<tokens>, method=XOAUTH2", mail.DovecotLog(), StringComparison.Ordinal);
+        Assert.Contains("Login: user=<tokens>, method=OAUTHBEARER", mail.DovecotLog(), StringComparison.Ordinal);
+
+        // a token is its user's only, the password is no token, and a token no password
+        await RefusedAsync(new SaslMechanismOAuth2("support", token));
+        await RefusedAsync(new SaslMechanismOAuth2("tokens", "tokens-password"));
+        await RefusedAsync(null, "tokens", token);
+        using (var plain = await mail.ConnectImapAsync("tokens", Ct)) Assert.True(plain.IsAuthenticated);
+
+        mail.RevokeToken(token);
+        await RefusedAsync(new SaslMechanismOAuth2("tokens", token));
+        var fresh = mail.IssueToken("tokens");
+        using var again = new ImapClient();
+        await again.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None, Ct);
+        await again.AuthenticateAsync(new SaslMechanismOAuth2("tokens", fresh), Ct);
+        await again.DisconnectAsync(true, Ct);
+    }
+
+    /// <summary>Signs in with a SASL mechanism, or else with IMAP LOGIN and a password, and expects to be refused (each refusal takes up to 0.5 s).</summary>
+    private async Task RefusedAsync(SaslMechanism? sasl, string? user = null, string? password = null)
+    {
+        using var client = new ImapClient();
+        await client.ConnectAsync(mail.ImapHost, mail.ImapPort, SecureSocketOptions.None, Ct);
+        if (sasl is not null)
+        {
+            await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(sasl, Ct));
+        }
+        else
+        {
+            client.AuthenticationMechanisms.Clear();
+            await Assert.ThrowsAsync<AuthenticationException>(() => client.AuthenticateAsync(user!, password!, Ct));
+        }
+        Assert.False(client.IsAuthenticated);
+    }
+
+    [Fact]
     public async Task The_SMTP_sink_keeps_what_it_is_sent_with_the_envelope()
     {
         mail.ClearReceived();
