@@ -92,6 +92,8 @@ public sealed class MailboxPoller(IServiceScopeFactory scopes, MailIngest ingest
             }
             catch (Exception e)
             {
+                // a loop being replaced (its mailbox was just changed) leaves the error to the new one
+                if (ct.IsCancellationRequested) return;
                 log.LogWarning(e, "Mailbox {MailboxId}: {Error}; connecting again in {Pause}", mailboxId, e.Message, pause);
                 await RecordAsync(mailboxId, m => m.SetProperty(x => x.LastError, e.Message.Length > 1000 ? e.Message[..1000] : e.Message), CancellationToken.None);
             }
