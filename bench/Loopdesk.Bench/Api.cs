@@ -90,6 +90,25 @@ internal sealed class Api : IDisposable
         return found ? total : null;
     }
 
+    /// <summary>
+    /// The server's runtime counters from /metrics: bytes allocated so far, seconds paused for garbage collection, and
+    /// collections of generation 2 (null when /metrics does not answer).
+    /// </summary>
+    public async Task<(double Allocated, double PauseSeconds, double Gen2)?> RuntimeCountersAsync(CancellationToken ct)
+    {
+        using var response = await _http.GetAsync("/metrics", ct);
+        if (response.StatusCode != HttpStatusCode.OK) return null;
+        double allocated = 0, pause = 0, gen2 = 0;
+        foreach (var line in (await response.Content.ReadAsStringAsync(ct)).Split('\n'))
+        {
+            if (!double.TryParse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v)) continue;
+            if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes_total", StringComparison.Ordinal)) allocated = v;
+            else if (line.StartsWith("dotnet_gc_pause_time_seconds_total", StringComparison.Ordinal)) pause = v;
+            else if (line.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal) && line.Contains("\"gen2\"", StringComparison.Ordinal)) gen2 = v;
+        }
+        return (allocated, pause, gen2);
+    }
+
     private Task<HttpResponseMessage> PostAsync(string path, Action<Utf8JsonWriter> body, CancellationToken ct) => SendAsync(HttpMethod.Post, path, body, ct);
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, Action<Utf8JsonWriter> body, CancellationToken ct)

@@ -29,9 +29,25 @@ internal sealed class Options
     public int? JobsConcurrency { get; private set; }
     public int ReceiverDelayMilliseconds { get; private set; } = 20;
 
+    // the email scenarios (command "email")
+    public int? ImapPort { get; private set; }
+    public string? DovecotDirectory { get; private set; }
+    public int? SmtpPort { get; private set; }
+    public string? SmtpDirectory { get; private set; }
+    public int? Messages { get; private set; }
+    public int? DrainMessages { get; private set; }
+
     public long TicketCount => Tickets ?? (Quick ? 20_000 : 1_000_000);
 
     public static readonly string[] RuleScenarios = ["triggers", "timers", "outbox"];
+
+    public static readonly string[] EmailScenarios = ["ingest", "drain"];
+
+    /// <summary>Messages posted 8 at a time in the measured ingest phase.</summary>
+    public int IngestMessages => Messages ?? (Quick ? 2_000 : 20_000);
+
+    /// <summary>Messages in the IMAP mailbox drained.</summary>
+    public int DrainCount => DrainMessages ?? (Quick ? 2_000 : 10_000);
 
     public bool Runs(string scenario) => Scenarios.Count == 0 || Scenarios.Contains(scenario);
 
@@ -82,9 +98,10 @@ internal sealed class Options
                 case "--server-dll": o.ServerDll = Value(name); break;
                 case "--data-dir": o.DataDirectory = Value(name); break;
                 case "--only":
+                    var known = o.Command == "email" ? EmailScenarios : RuleScenarios;
                     foreach (var scenario in Value(name).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
                     {
-                        if (!RuleScenarios.Contains(scenario)) throw new ArgumentException($"--only takes {string.Join(", ", RuleScenarios)}, not {scenario}");
+                        if (!known.Contains(scenario)) throw new ArgumentException($"--only takes {string.Join(", ", known)}, not {scenario}");
                         o.Scenarios.Add(scenario);
                     }
                     break;
@@ -94,6 +111,12 @@ internal sealed class Options
                 case "--jobs-batch": o.JobsBatch = (int)Number(name, 1); break;
                 case "--jobs-concurrency": o.JobsConcurrency = (int)Number(name, 1); break;
                 case "--receiver-delay-ms": o.ReceiverDelayMilliseconds = (int)Number(name, 1); break;
+                case "--imap-port": o.ImapPort = (int)Number(name, 1); break;
+                case "--dovecot-dir": o.DovecotDirectory = Value(name); break;
+                case "--smtp-port": o.SmtpPort = (int)Number(name, 1); break;
+                case "--smtp-dir": o.SmtpDirectory = Value(name); break;
+                case "--messages": o.Messages = (int)Number(name, 100); break;
+                case "--drain": o.DrainMessages = (int)Number(name, 100); break;
                 case "--in": o.Inputs.Add(Value(name)); break;
                 default: throw new ArgumentException($"unknown option {name}");
             }
@@ -102,6 +125,11 @@ internal sealed class Options
         if (o.Command == "rules" && (o.ServerDll is null || o.DataDirectory is null || o.Token is null))
             throw new ArgumentException("--server-dll, --data-dir and --token are required");
         if (o.Command == "rules" && o.Provider == Provider.Postgres && o.Database is null) throw new ArgumentException("--db (a PostgreSQL connection string) is required");
+        if (o.Command == "email" && (o.ServerDll is null || o.DataDirectory is null || o.Token is null || o.SmtpPort is null || o.SmtpDirectory is null))
+            throw new ArgumentException("--server-dll, --data-dir, --token, --smtp-port and --smtp-dir are required");
+        if (o.Command == "email" && o.Runs("drain") && (o.ImapPort is null || o.DovecotDirectory is null))
+            throw new ArgumentException("--imap-port and --dovecot-dir are required for the drain");
+        if (o.Command == "email" && o.Provider == Provider.Postgres && o.Database is null) throw new ArgumentException("--db (a PostgreSQL connection string) is required");
         if (o.Command == "run" && o.Database is null) throw new ArgumentException("--db (the server's connection string) is required");
         return o;
     }
@@ -129,6 +157,15 @@ internal sealed class Options
                      milliseconds as shipped and with the runner settings given (batch 100, concurrency 64 by default)
               rules-report --in sqlite.json --in postgres.json [--out FILE.md]
                      the markdown table of the rules scenarios
+              email  --provider sqlite|postgres --server-dll loopdesk.dll --data-dir DIR --token TOKEN [--db POSTGRES-CONNECTION-STRING]
+                     [--db-pid POSTMASTER-PID] --smtp-port PORT --smtp-dir SINK-DIR [--imap-port PORT --dovecot-dir DIR]
+                     [--only ingest,drain] [--quick] [--messages N] [--drain N] [--out FILE.json]
+                     the email channel: starts the server itself, each scenario on a new database; ingest posts N messages
+                     (20,000; 2,000 with --quick) to /api/v1/inbound/mime 8 at a time (after a warm-up and a run one at a
+                     time), acknowledgements go to the SMTP sink; drain loads N messages (10,000; 2,000) into a Dovecot
+                     mailbox, then connects it and measures until all are processed
+              email-report --in sqlite.json --in postgres.json [--out FILE.md]
+                     the markdown table of the email scenarios
             """);
         return 2;
     }

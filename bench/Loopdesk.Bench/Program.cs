@@ -27,6 +27,8 @@ try
         "report" => Bench.WriteReport(options),
         "rules" => await RulesBench.RunAsync(options, cancel.Token),
         "rules-report" => RulesBench.WriteReport(options),
+        "email" => await EmailBench.RunAsync(options, cancel.Token),
+        "email-report" => EmailBench.WriteReport(options),
         _ => Options.Usage($"unknown command '{options.Command}'"),
     };
 }

@@ -724,7 +724,7 @@ internal static class RulesBench
     // ---------------------------------------------------------------------------------------------------------------
 
     /// <summary>The server's settings for a scenario on a database of its own, and the connection string the harness reads it with.</summary>
-    private static async Task<(Dictionary<string, string> Settings, string Database)> ScenarioAsync(Options o, string name, CancellationToken ct)
+    internal static async Task<(Dictionary<string, string> Settings, string Database)> ScenarioAsync(Options o, string name, CancellationToken ct, string databasePrefix = "loopdesk_rules_")
     {
         var directory = Path.GetFullPath(Path.Combine(o.DataDirectory!, name));
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
@@ -743,7 +743,7 @@ internal static class RulesBench
             settings["Loopdesk__Database__Provider"] = "sqlite";
             return (settings, $"Data Source={Path.Combine(directory, "loopdesk.db")};Default Timeout=30");
         }
-        var builder = new NpgsqlConnectionStringBuilder(o.Database) { Database = "loopdesk_rules_" + name };
+        var builder = new NpgsqlConnectionStringBuilder(o.Database) { Database = databasePrefix + name };
         await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(o.Database) { Database = "postgres", Pooling = false }.ConnectionString))
         {
             await admin.OpenAsync(ct);

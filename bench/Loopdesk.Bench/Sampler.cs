@@ -6,7 +6,7 @@ namespace Loopdesk.Bench;
 internal sealed record RssPoint(double Seconds, string Process, long Rss);
 
 /// <summary>
-/// Reads, once a second while a scenario runs, the CPU time of the server processes it follows (by label; a label can
+/// Reads, once a second (or every <c>interval</c>) while a scenario runs, the CPU time of the server processes it follows (by label; a label can
 /// be moved to a restarted process), of the database's processes and of this harness, the whole machine's busy time,
 /// and the servers' resident memory. A process killed between two readings loses at most its last second.
 /// </summary>
@@ -21,15 +21,17 @@ internal sealed class Sampler : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly TimeSpan _interval;
     private double _machine0;
     private double _machineBusy;
     private double _lastDatabase;
     private double _lastHarness;
     private double _seconds;
 
-    public Sampler(int? databasePid)
+    public Sampler(int? databasePid, TimeSpan? interval = null)
     {
         _databasePid = databasePid;
+        _interval = interval ?? TimeSpan.FromSeconds(1);
         _machine0 = ProcessStats.MachineCpu().Busy;
         _lastDatabase = ProcessStats.TreeCpuSeconds(databasePid) ?? 0;
         _lastHarness = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
@@ -94,7 +96,7 @@ internal sealed class Sampler : IAsyncDisposable
 
     private async Task LoopAsync()
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(_interval);
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token)) Read();
@@ -132,8 +134,10 @@ internal sealed class Sampler : IAsyncDisposable
 
     private void Add(string label, double seconds) => _cpu[label] = _cpu.GetValueOrDefault(label) + Math.Max(0, seconds);
 
+    /// <summary>Stops the readings after a last one; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_stop.IsCancellationRequested) return;
         await _stop.CancelAsync();
         await _loop;
         Read();

@@ -49,3 +49,130 @@ stop_postgres() {
   "${asuser[@]}" "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1
   rm -rf "$PG_DIR"; unset PG_DIR PG_PORT PG_ADMIN_CONN
 }
+
+# usage: start_dovecot -> exports DOVECOT_DIR DOVECOT_PORT DOVECOT_PID
+# A throwaway Dovecot IMAP server (plain text, 127.0.0.1 only), configured like the email tests' (MailServers.cs). A user
+# is a file DOVECOT_DIR/users/NAME holding "NAME:{PLAIN}PASSWORD", read at each login; their mail is the Maildir
+# DOVECOT_DIR/mail/NAME/Maildir. As root the mail processes run as nobody:nogroup (Dovecot refuses root), so files put
+# there must belong to nobody (chown -R --reference=DOVECOT_DIR/mail).
+start_dovecot() {
+  [ -x /usr/sbin/dovecot ] || ensure_mail_packages || return 1
+  DOVECOT_DIR=$(mktemp -d /tmp/loopdesk-dovecot.XXXXXX)
+  chmod 755 "$DOVECOT_DIR"
+  mkdir -p -m 755 "$DOVECOT_DIR/mail" "$DOVECOT_DIR/users" "$DOVECOT_DIR/run"
+  local user group rootless="" login_chroot=""
+  if [ "$(id -u)" = 0 ]; then
+    user=nobody; group=nogroup
+    chown nobody:nogroup "$DOVECOT_DIR/mail"
+  else
+    user=$(id -un); group=$(id -gn); login_chroot="chroot ="
+    rootless="default_internal_user = $user
+default_internal_group = $group
+default_login_user = $user
+first_valid_uid = 1
+first_valid_gid = 1
+service anvil {
+  chroot =
+}"
+  fi
+  DOVECOT_PORT=$(free_port)
+  local greeting="Loopdesk bench IMAP $$.$RANDOM"
+  cat >"$DOVECOT_DIR/dovecot.conf" <<CONF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $DOVECOT_DIR/run
+state_dir = $DOVECOT_DIR/state
+log_path = $DOVECOT_DIR/dovecot.log
+login_greeting = $greeting
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+stats_writer_socket_path =
+mail_location = maildir:~/Maildir
+mail_fsync = never
+$rootless
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $DOVECOT_DIR/users/%u
+}
+userdb {
+  driver = static
+  args = uid=$user gid=$group home=$DOVECOT_DIR/mail/%u
+}
+protocol imap {
+  mail_max_userip_connections = 100
+}
+service imap-login {
+  $login_chroot
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+CONF
+  /usr/sbin/dovecot -F -c "$DOVECOT_DIR/dovecot.conf" >"$DOVECOT_DIR/master.log" 2>&1 &
+  DOVECOT_PID=$!
+  export DOVECOT_DIR DOVECOT_PORT DOVECOT_PID
+  # no login penalty after a failed one (see MailServers.TurnOffAuthPenaltyAsync): the socket goes once the master made it
+  local i
+  for i in $(seq 1 300); do [ -f "$DOVECOT_DIR/run/master.pid" ] && break; kill -0 "$DOVECOT_PID" 2>/dev/null || break; sleep 0.05; done
+  rm -f "$DOVECOT_DIR/run/anvil-auth-penalty"
+  if ! wait_for_greeting "$DOVECOT_PORT" "$greeting" "$DOVECOT_PID"; then
+    echo "Dovecot did not start:" >&2; cat "$DOVECOT_DIR/master.log" "$DOVECOT_DIR/dovecot.log" >&2 2>/dev/null; stop_dovecot; return 1
+  fi
+}
+
+stop_dovecot() {
+  [ -n "${DOVECOT_PID:-}" ] || return 0
+  kill -TERM "$DOVECOT_PID" 2>/dev/null
+  local i
+  for i in $(seq 1 100); do kill -0 "$DOVECOT_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$DOVECOT_PID" 2>/dev/null
+  wait "$DOVECOT_PID" 2>/dev/null
+  rm -rf "$DOVECOT_DIR"; unset DOVECOT_DIR DOVECOT_PORT DOVECOT_PID
+}
+
+# usage: start_smtp_sink -> exports SMTP_SINK_DIR SMTP_SINK_PORT SMTP_SINK_PID
+# Debian's aiosmtpd on 127.0.0.1 (plain text, no sign-in); every message it accepts becomes a file in the Maildir
+# SMTP_SINK_DIR/maildir (new/), with its envelope in the headers X-MailFrom and X-RcptTo.
+start_smtp_sink() {
+  [ -d /usr/lib/python3/dist-packages/aiosmtpd ] || ensure_mail_packages || return 1
+  SMTP_SINK_DIR=$(mktemp -d /tmp/loopdesk-smtp.XXXXXX)
+  SMTP_SINK_PORT=$(free_port)
+  /usr/bin/python3 -m aiosmtpd -n -u -l "127.0.0.1:$SMTP_SINK_PORT" -c aiosmtpd.handlers.Mailbox "$SMTP_SINK_DIR/maildir" \
+    >"$SMTP_SINK_DIR/sink.log" 2>&1 &
+  SMTP_SINK_PID=$!
+  export SMTP_SINK_DIR SMTP_SINK_PORT SMTP_SINK_PID
+  if ! wait_for_greeting "$SMTP_SINK_PORT" "220 " "$SMTP_SINK_PID"; then
+    echo "the SMTP sink did not start:" >&2; cat "$SMTP_SINK_DIR/sink.log" >&2; stop_smtp_sink; return 1
+  fi
+}
+
+stop_smtp_sink() {
+  [ -n "${SMTP_SINK_PID:-}" ] || return 0
+  kill -TERM "$SMTP_SINK_PID" 2>/dev/null
+  wait "$SMTP_SINK_PID" 2>/dev/null
+  rm -rf "$SMTP_SINK_DIR"; unset SMTP_SINK_DIR SMTP_SINK_PORT SMTP_SINK_PID
+}
+
+# usage: wait_for_greeting PORT TEXT PID: true once a server on 127.0.0.1:PORT greets with a line holding TEXT (15 s at most)
+wait_for_greeting() {
+  local i
+  for i in $(seq 1 150); do
+    kill -0 "$3" 2>/dev/null || return 1
+    # in a subshell: an exec with redirections would otherwise keep them (stderr to /dev/null) for the caller
+    if ( exec 9<>"/dev/tcp/127.0.0.1/$1" && IFS= read -r -t 2 line <&9 && case "$line" in *"$2"*) exit 0 ;; *) exit 1 ;; esac ) 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
