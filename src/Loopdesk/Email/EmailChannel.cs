@@ -55,7 +55,7 @@ public sealed class MailboxCache(IServiceScopeFactory scopes)
 /// subject, Outlook's Thread-Index, and Auto-Submitted when a rule wrote it. A rule's mail to an address that had
 /// too many automatic messages this hour is suppressed, not sent.
 /// </summary>
-public sealed class EmailChannel(MailboxCache mailboxes, MailSecrets secrets, IOptions<LoopdeskOptions> options, ILogger<EmailChannel> log) : IChannelAdapter
+public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions<LoopdeskOptions> options, ILogger<EmailChannel> log) : IChannelAdapter
 {
     public Channel Channel => Channel.Email;
 
@@ -158,18 +158,106 @@ public sealed class EmailChannel(MailboxCache mailboxes, MailSecrets secrets, IO
         return mail;
     }
 
-    private async Task<string> SendAsync(Mailbox mailbox, MimeMessage mail, CancellationToken ct)
+    private Task<string> SendAsync(Mailbox mailbox, MimeMessage mail, CancellationToken ct) => smtp.SendAsync(mailbox, mail, ct);
+}
+
+/// <summary>
+/// Open SMTP connections kept for reuse, a few per mailbox, so a burst of mail does not connect, greet and sign in
+/// once per message. A connection idle for a while, or one that failed, is closed instead of reused.
+/// </summary>
+public sealed class SmtpPool(MailSecrets secrets) : IAsyncDisposable
+{
+    private const int MaxIdlePerServer = 4;
+    private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(30);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<(SmtpClient Client, long At)>> _idle = new();
+
+    /// <summary>Sends through a kept connection to the mailbox's server, or a new one; returns the server's answer.</summary>
+    public async Task<string> SendAsync(Mailbox mailbox, MimeMessage mail, CancellationToken ct)
     {
-        using var client = new SmtpClient { Timeout = 30_000 };
-        await MailConnections.ConnectAsync(client, mailbox.SmtpHost!, mailbox.SmtpPort, mailbox.SmtpSecurity, ct);
-        if (mailbox.SmtpUsername is { } user)
+        var key = $"{mailbox.SmtpHost}:{mailbox.SmtpPort}:{mailbox.SmtpSecurity}:{mailbox.SmtpLogin}:{mailbox.SmtpUsername}:{mailbox.SmtpSecret}";
+        var queue = _idle.GetOrAdd(key, _ => new());
+        var kept = Take(queue);
+        if (kept is not null)
         {
-            var secret = secrets.Unprotect(mailbox.SmtpSecret) ?? throw new InvalidOperationException($"The SMTP secret of mailbox {mailbox.Name} cannot be read; enter it again.");
-            await MailConnections.AuthenticateAsync(client, mailbox.SmtpLogin, user, secret, ct);
+            try
+            {
+                return await SendOnAsync(kept, queue, mail, ct);
+            }
+            catch (Exception e) when (e is IOException or MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpProtocolException)
+            {
+                // the server closed the kept connection meanwhile: once more on a new one
+            }
         }
-        var answer = await client.SendAsync(mail, ct);
-        await client.DisconnectAsync(true, ct);
-        return answer;
+        return await SendOnAsync(await OpenAsync(mailbox, ct), queue, mail, ct);
+    }
+
+    private static async Task<string> SendOnAsync(SmtpClient client, System.Collections.Concurrent.ConcurrentQueue<(SmtpClient Client, long At)> queue, MimeMessage mail, CancellationToken ct)
+    {
+        try
+        {
+            var answer = await client.SendAsync(mail, ct);
+            if (queue.Count < MaxIdlePerServer) queue.Enqueue((client, System.Diagnostics.Stopwatch.GetTimestamp()));
+            else await CloseAsync(client);
+            return answer;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static SmtpClient? Take(System.Collections.Concurrent.ConcurrentQueue<(SmtpClient Client, long At)> queue)
+    {
+        while (queue.TryDequeue(out var idle))
+        {
+            if (idle.Client.IsConnected && System.Diagnostics.Stopwatch.GetElapsedTime(idle.At) < MaxIdle) return idle.Client;
+            idle.Client.Dispose();
+        }
+        return null;
+    }
+
+    private async Task<SmtpClient> OpenAsync(Mailbox mailbox, CancellationToken ct)
+    {
+        var client = new SmtpClient { Timeout = 30_000 };
+        try
+        {
+            await MailConnections.ConnectAsync(client, mailbox.SmtpHost!, mailbox.SmtpPort, mailbox.SmtpSecurity, ct);
+            if (mailbox.SmtpUsername is { } user)
+            {
+                var secret = secrets.Unprotect(mailbox.SmtpSecret) ?? throw new InvalidOperationException($"The SMTP secret of mailbox {mailbox.Name} cannot be read; enter it again.");
+                await MailConnections.AuthenticateAsync(client, mailbox.SmtpLogin, user, secret, ct);
+            }
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task CloseAsync(SmtpClient client)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await client.DisconnectAsync(true, timeout.Token);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or MailKit.ServiceNotConnectedException or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException)
+        {
+            // closing a connection that is going away anyway
+        }
+        client.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var queue in _idle.Values)
+        {
+            while (queue.TryDequeue(out var idle)) await CloseAsync(idle.Client);
+        }
     }
 }
 
