@@ -56,7 +56,7 @@ public static class DatabaseSetup
 
     public static DbContextOptionsBuilder ConfigureSqlite(DbContextOptionsBuilder o, string connectionString)
         => o.UseSqlite(connectionString, s => s.MigrationsAssembly(typeof(LoopdeskDb).Assembly.FullName))
-            .AddInterceptors(SqlitePragmas.Instance);
+            .AddInterceptors(SqlitePragmas.Instance, SqliteWriteGate.Instance);
 
     public static DbContextOptionsBuilder ConfigurePostgres(DbContextOptionsBuilder o, string connectionString)
         => o.UseNpgsql(WithPreparedStatements(connectionString), n => n.MigrationsAssembly(typeof(LoopdeskDb).Assembly.FullName));
@@ -89,8 +89,16 @@ public static class DatabaseSetup
             return Task.CompletedTask;
         }
 
+        // a pooled connection keeps its settings: they are applied once per underlying database handle, not at every open
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> Applied = new();
+
         private static void Apply(DbConnection connection)
         {
+            if (connection is SqliteConnection { Handle: { } handle })
+            {
+                if (Applied.TryGetValue(handle, out _)) return;
+                Applied.AddOrUpdate(handle, Applied);
+            }
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
             command.ExecuteNonQuery();
@@ -116,5 +124,56 @@ internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<Po
         var b = new DbContextOptionsBuilder<PostgresLoopdeskDb>();
         DatabaseSetup.ConfigurePostgres(b, "Host=localhost;Database=loopdesk_design");
         return new PostgresLoopdeskDb(b.Options);
+    }
+}
+
+/// <summary>
+/// SQLite has one writer: a transaction takes this process's write gate when it begins and gives it back when it
+/// commits or rolls back. So a save holds the gate only while it writes, not while the rules inside it read and decide.
+/// </summary>
+internal sealed class SqliteWriteGate : DbTransactionInterceptor
+{
+    public static readonly SqliteWriteGate Instance = new();
+
+    public override InterceptionResult<DbTransaction> TransactionStarting(DbConnection connection, TransactionStartingEventData eventData, InterceptionResult<DbTransaction> result)
+    {
+        if (eventData.Context is LoopdeskDb db) db.EnterWriteGateAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        return result;
+    }
+
+    public override async ValueTask<InterceptionResult<DbTransaction>> TransactionStartingAsync(DbConnection connection, TransactionStartingEventData eventData,
+        InterceptionResult<DbTransaction> result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is LoopdeskDb db) await db.EnterWriteGateAsync(cancellationToken);
+        return result;
+    }
+
+    public override void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Leave(eventData);
+
+    public override Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Leave(eventData);
+        return Task.CompletedTask;
+    }
+
+    public override void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Leave(eventData);
+
+    public override Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Leave(eventData);
+        return Task.CompletedTask;
+    }
+
+    public override void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Leave(eventData);
+
+    public override Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Leave(eventData);
+        return Task.CompletedTask;
+    }
+
+    private static void Leave(TransactionEventData eventData)
+    {
+        if (eventData.Context is LoopdeskDb db) db.LeaveWriteGate();
     }
 }

@@ -42,9 +42,10 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
     /// <summary>
-    /// SQLite has one writer at a time. Writers of this process queue here, asynchronously, instead of inside SQLite's
-    /// busy handler, which sleeps in steps of milliseconds and wastes most of a write-heavy second. A save inside an
-    /// explicit transaction already holds SQLite's write lock and passes straight through.
+    /// SQLite has one writer at a time. Writers of this process queue at a gate, asynchronously, instead of inside SQLite's
+    /// busy handler, which sleeps in steps of milliseconds and wastes most of a write-heavy second. A save's transaction
+    /// takes the gate when it begins and gives it back when it ends (see DatabaseSetup), so the rules that run inside a
+    /// save read and decide outside it; this releases it as well should a save end without committing or rolling back.
     /// </summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
@@ -52,10 +53,43 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
-        using (await WriteGateAsync(cancellationToken))
+        try
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
         }
+        finally
+        {
+            if (Database.CurrentTransaction is null) LeaveWriteGate();
+        }
+    }
+
+    private IDisposable? _heldGate;
+
+    /// <summary>Takes the write gate for this context's transaction (SQLite only; once per transaction).</summary>
+    internal async ValueTask EnterWriteGateAsync(CancellationToken ct)
+    {
+        if (IsPostgres || _heldGate is not null) return;
+        _heldGate = await WriteGateAsync(ct);
+    }
+
+    internal void LeaveWriteGate()
+    {
+        var held = Interlocked.Exchange(ref _heldGate, null);
+        held?.Dispose();
+    }
+
+    public override void Dispose()
+    {
+        LeaveWriteGate();
+        base.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        LeaveWriteGate();
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>
