@@ -19,6 +19,7 @@ public static class EmailSetup
         services.AddSingleton<MailboxCache>();
         services.AddSingleton<MailIngest>();
         services.AddSingleton<IJobHandler, MailProcessHandler>();
+        services.AddSingleton<IJobHandler, MailSweepHandler>();
         services.AddSingleton<SmtpPool>();
         services.AddSingleton<IChannelAdapter, EmailChannel>();
         services.AddSingleton<MailboxPoller>();

@@ -30,14 +30,13 @@ public sealed partial class MailIngest(
 {
     public const string ProcessKind = "mail.process";
 
-    /// <summary>How long the safety-net job waits when the caller processes the message itself right away.</summary>
-    private static readonly TimeSpan InlineGrace = TimeSpan.FromMinutes(2);
 
     private EmailOptions Options => options.Value.Email;
 
     /// <summary>
-    /// Stores a raw message and its processing job in one transaction. With a <paramref name="sourceKey"/> (an IMAP
-    /// message) the same message is stored once: a repeat returns the row stored before.
+    /// Stores a raw message, with a job to process it unless the caller processes it at once (<paramref name="processInline"/>;
+    /// should that caller die first, the minutely sweep of <see cref="MailSweepHandler"/> picks the message up). With a
+    /// <paramref name="sourceKey"/> (an IMAP message) the same message is stored once: a repeat returns the row stored before.
     /// </summary>
     public async Task<InboundMail> StoreAsync(Guid? mailboxId, string source, string? sourceKey, byte[] raw, bool processInline, CancellationToken ct)
     {
@@ -47,7 +46,7 @@ public sealed partial class MailIngest(
         var now = clock.GetUtcNow();
         var mail = new InboundMail(mailboxId, source, sourceKey, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), now) { MailKey = HeaderMessageId(raw) };
         db.InboundMails.Add(mail);
-        await db.ScheduleAsync(JobKey(mail.Id), ProcessKind, new MailJob(mail.Id), processInline ? now + InlineGrace : now, now, null, ct, unsaved: true);
+        if (!processInline) await db.ScheduleAsync(JobKey(mail.Id), ProcessKind, new MailJob(mail.Id), now, now, null, ct, unsaved: true);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -115,7 +114,7 @@ public sealed partial class MailIngest(
 
     /// <summary>
     /// Processes a stored message within <paramref name="db"/> and saves. <paramref name="ownJob"/>: called by the job
-    /// runner, which removes the job itself; otherwise the safety-net job is removed in the same transaction.
+    /// runner for the message's own job (which the runner removes).
     /// </summary>
     internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, bool ownJob, CancellationToken ct, bool mayWait = true)
     {
@@ -125,7 +124,7 @@ public sealed partial class MailIngest(
         {
             return new MailOutcome(mail.Id, mail.State, mail.Reference, mail.TicketId, mail.Note, mail.State == InboundState.Duplicate);
         }
-        if (!ownJob) await db.CancelAsync(JobKey(mail.Id), ct);
+        _ = ownJob;
         mail.Attempts++;
         mail.ProcessedAt = now;
 
@@ -412,6 +411,49 @@ public sealed partial class MailIngest(
 }
 
 public sealed record MailJob(Guid InboundId);
+
+/// <summary>
+/// Every minute, processes messages stored more than two minutes ago and still not read: those whose process died
+/// between storing and reading them (the webhook and the command line read at once and schedule no job of their own).
+/// </summary>
+public sealed class MailSweepHandler(MailIngest ingest, ILogger<MailSweepHandler> log) : IJobHandler
+{
+    public const string JobKind = "mail.sweep";
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan Grace = TimeSpan.FromMinutes(2);
+
+    public string Kind => JobKind;
+
+    public async Task HandleAsync(JobContext context, CancellationToken ct)
+    {
+        var before = context.Now - Grace;
+        var waiting = await context.Db.InboundMails.Where(m => m.State == InboundState.Pending && m.ReceivedAt < before)
+            .OrderBy(m => m.ReceivedAt).Select(m => m.Id).Take(500).ToListAsync(ct);
+        foreach (var id in waiting)
+        {
+            try
+            {
+                await ingest.ProcessAsync(id, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log.LogWarning(e, "Inbound message {InboundId} could not be processed by the sweep; the next sweep tries again", id);
+            }
+        }
+        Next(context.Db, context.Now);
+    }
+
+    /// <summary>Adds the next sweep; one is pending at a time (the running one is deleted as this one is added).</summary>
+    public static void Next(LoopdeskDb db, DateTimeOffset now) => db.Jobs.Add(new Job(JobKind, "{}", now + Interval, now));
+
+    /// <summary>At start: a sweep is pending, unless one is already.</summary>
+    public static async Task EnsureAsync(LoopdeskDb db, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await db.Jobs.AnyAsync(j => j.Kind == JobKind && j.State == JobState.Pending, ct)) return;
+        Next(db, now);
+        await db.SaveChangesAsync(ct);
+    }
+}
 
 /// <summary>A message waits for the one it answers, stored just before it and not read yet; its job is tried again shortly.</summary>
 public sealed class MailDeferredException() : Exception("Waiting for the message this one answers to be read first.");

@@ -53,5 +53,6 @@ public static class ServiceRules
         await services.GetRequiredService<RuleBook>().EnsureBuiltinsAsync(db, now, ct);
         await services.GetRequiredService<LexiconService>().EnsureDefaultsAsync(db, now, ct);
         await RuleSweepHandler.EnsureAsync(db, now, services.GetRequiredService<IOptions<LoopdeskOptions>>().Value.Rules.AutomationIntervalSeconds, ct);
+        await Email.MailSweepHandler.EnsureAsync(db, now, ct);
     }
 }
