@@ -119,7 +119,7 @@ public static class AgentEndpoints
         return agent is null ? Problems.NotFound("agent") : TypedResults.Ok(ToDto(agent));
     }
 
-    private static async Task<Results<Created<AgentDto>, ProblemHttpResult>> CreateAsync(CreateAgentRequest body, LoopdeskDb db, AgentAccounts accounts, CancellationToken ct)
+    private static async Task<Results<Created<AgentDto>, ProblemHttpResult>> CreateAsync(CreateAgentRequest body, LoopdeskDb db, AgentAccounts accounts, StaffCache staffCache, CancellationToken ct)
     {
         if (await UnknownTeamAsync(db, body.TeamIds, ct) is { } unknown) return unknown;
         var (agent, verdict) = await accounts.CreateAsync(body.Name, body.Email, body.Role, body.Password, ct);
@@ -129,6 +129,7 @@ public static class AgentEndpoints
         }
         agent.Update(new AgentChange { Tier = body.Tier, Skills = body.Skills, TeamIds = body.TeamIds });
         await db.SaveChangesAsync(ct);
+        staffCache.ForgetAgent(agent.Id);
         return TypedResults.Created($"/api/v1/agents/{agent.Id}", ToDto(agent));
     }
 

@@ -26,7 +26,7 @@ public sealed record MailOutcome(Guid InboundId, InboundState State, string? Ref
 /// </summary>
 public sealed partial class MailIngest(
     IServiceScopeFactory scopes, TimeProvider clock, IOptions<LoopdeskOptions> options, FileStore files, HtmlCleaner html,
-    TemplateStore templates, Outbound outbound, MailboxCache mailboxes, ILogger<MailIngest> log)
+    TemplateStore templates, Outbound outbound, MailboxCache mailboxes, Platform.Auth.StaffCache staff, ILogger<MailIngest> log)
 {
     public const string ProcessKind = "mail.process";
 
@@ -164,7 +164,7 @@ public sealed partial class MailIngest(
         // staff: a forward opens a ticket for the original sender; anything else is never posted in their name
         var sender = (Address: parsed.From, Name: parsed.FromName);
         string? forwardedBy = null;
-        var agent = await db.Agents.AsNoTracking().Where(a => a.Email == parsed.From && a.Active).Select(a => new { a.Id, a.Name }).FirstOrDefaultAsync(ct);
+        var agent = (await staff.ActiveByEmailAsync(db, ct)).GetValueOrDefault(parsed.From);
         if (agent is not null)
         {
             if (parsed.ForwardedFrom is not { } original || parsed.AuthenticationFailed || ours.Contains(original.Email))

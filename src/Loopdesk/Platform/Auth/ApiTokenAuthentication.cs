@@ -68,7 +68,25 @@ public sealed class StaffCache(IMemoryCache cache)
 
     public void Forget(string tokenHash) => cache.Remove(ApiTokenHandler.CacheKey(tokenHash));
 
-    public void ForgetAgent(Guid agentId) => cache.Remove(AgentKey(agentId));
+    public void ForgetAgent(Guid agentId)
+    {
+        cache.Remove(AgentKey(agentId));
+        cache.Remove(AgentsByEmailKey);
+    }
+
+    public sealed record StaffAddress(Guid Id, string Name);
+
+    /// <summary>The active staff members by email address (lower case), kept for a few seconds: mail from them is handled apart.</summary>
+    public async Task<IReadOnlyDictionary<string, StaffAddress>> ActiveByEmailAsync(LoopdeskDb db, CancellationToken ct)
+    {
+        if (cache.TryGetValue(AgentsByEmailKey, out IReadOnlyDictionary<string, StaffAddress>? map) && map is not null) return map;
+        var rows = await db.Agents.AsNoTracking().Where(a => a.Active).Select(a => new { a.Email, a.Id, a.Name }).ToListAsync(ct);
+        map = rows.GroupBy(r => r.Email.ToLowerInvariant()).ToDictionary(g => g.Key, g => new StaffAddress(g.First().Id, g.First().Name), StringComparer.Ordinal);
+        cache.Set(AgentsByEmailKey, map, CacheFor);
+        return map;
+    }
+
+    private const string AgentsByEmailKey = "agents:by-email";
 
     /// <summary>Whether the staff member still exists and is active, and their role now.</summary>
     public async Task<StaffStatus?> StatusAsync(LoopdeskDb db, Guid agentId, CancellationToken ct)
