@@ -59,6 +59,9 @@ internal sealed record IngestPhase(
     public int AcksAtLastAnswer { get; set; }
     public int AcksReceived { get; set; }
     public double AcksDoneAfterSeconds { get; set; } = double.NaN;
+    /// <summary>The SMTP sink (and Dovecot, idle here) per message, during the phase and until the last acknowledgement.</summary>
+    public double? MailServersCpuMs { get; set; }
+    public double? MailServersCpuMsWithAcks { get; set; }
     public double? ServerCpuMsWithAcks { get; set; }
     public double? DatabaseCpuMsWithAcks { get; set; }
     /// <summary>Managed memory the server allocated per message during the phase, and its garbage-collection pauses.</summary>
@@ -227,9 +230,9 @@ internal static class EmailReport
 
         if (results.Any(r => r.Ingest is not null))
         {
-            Line("Ingest phases (CPU in ms per message, from the first request to the last answer, and to the moment the last acknowledgement was in the sink; allocated: managed memory the server allocated per message; *other* is what the rest of the machine used, in cores; *waited* counts replies held back until the message they answer was answered):");
+            Line("Ingest phases (CPU in ms per message, from the first request to the last answer, and to the moment the last acknowledgement was in the sink; allocated: managed memory the server allocated per message; *mail servers*: the SMTP sink and Dovecot; *other* is what the rest of the machine used, in cores; *waited* counts replies held back until the message they answer was answered):");
             Line("");
-            Line("| Provider | Phase | In flight | Messages | Messages/s | p50 / p95 / p99 (max) | Server CPU | Database CPU | Harness CPU | Acks sent meanwhile; all out after | Server / database CPU, acks included | Allocated; GC pause | Other | Waited |");
+            Line("| Provider | Phase | In flight | Messages | Messages/s | p50 / p95 / p99 (max) | Server CPU | Database CPU | Harness CPU | Acks sent meanwhile; all out after | Server / database / mail servers CPU, acks included | Allocated; GC pause | Other | Waited |");
             Line("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in results)
             {
@@ -237,7 +240,7 @@ internal static class EmailReport
                 {
                     Line($"| {Name(r)} | {x.Name} | {x.Concurrency} | {N(x.Messages)} | {x.PerSecond:N0} | {Ms(x.Latency.P50)} / {Ms(x.Latency.P95)} / {Ms(x.Latency.P99)} ({Ms(x.Latency.Max)}) ms"
                         + $"{(x.Latency.Errors > 0 ? $", {x.Latency.Errors} errors" : "")} | {Cpu(x.ServerCpuMs)} | {Cpu(x.DatabaseCpuMs)} | {x.HarnessCpuMs:0.00} | "
-                        + $"{N(x.AcksSentDuring)}; {(double.IsNaN(x.AcksDoneAfterSeconds) ? "never" : $"+{x.AcksDoneAfterSeconds:0.0} s")} | {Cpu(x.ServerCpuMsWithAcks)} / {Cpu(x.DatabaseCpuMsWithAcks)} | "
+                        + $"{N(x.AcksSentDuring)}; {(double.IsNaN(x.AcksDoneAfterSeconds) ? "never" : $"+{x.AcksDoneAfterSeconds:0.0} s")} | {Cpu(x.ServerCpuMsWithAcks)} / {Cpu(x.DatabaseCpuMsWithAcks)} / {Cpu(x.MailServersCpuMsWithAcks)} | "
                         + $"{(x.AllocatedKbPerMessage is { } a ? $"{a:N0} KB" : "—")}; {Cpu(x.GcPauseMsPerMessage)} ms | {x.OtherCores:0.00} | {x.WaitedForParent} |");
                 }
             }
@@ -269,8 +272,9 @@ internal static class EmailReport
             Drain("acknowledgements all in the sink", d => double.IsNaN(d.AcksDoneSeconds) ? $"{N(d.AcksReceived)} of {N(d.AcksExpected)}" : Seconds(d.AcksDoneSeconds * 1000));
             Drain("inbound states", d => string.Join(", ", d.InboundStates.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key} {N(kv.Value)}")));
             Drain("GC heap at the end", d => d.GcHeapEnd is { } g ? $"{g / Mb:0} MB" : "—");
-            Drain("CPU per message: server / database / harness", d => $"{d.CpuMsPerMessage.GetValueOrDefault("server"):0.00} / {d.CpuMsPerMessage.GetValueOrDefault("database"):0.00} / {d.CpuMsPerMessage.GetValueOrDefault("harness"):0.00} ms");
-            Drain("the same until the last acknowledgement was in the sink", d => $"{d.CpuMsPerMessageWithAcks.GetValueOrDefault("server"):0.00} / {d.CpuMsPerMessageWithAcks.GetValueOrDefault("database"):0.00} / {d.CpuMsPerMessageWithAcks.GetValueOrDefault("harness"):0.00} ms");
+            string Split(Dictionary<string, double> c) => $"{c.GetValueOrDefault("server"):0.00} / {c.GetValueOrDefault("database"):0.00} / {c.GetValueOrDefault("mail servers"):0.00} / {c.GetValueOrDefault("harness"):0.00} ms";
+            Drain("CPU per message until all were processed: server / database / mail servers (Dovecot, the SMTP sink) / harness", d => Split(d.CpuMsPerMessage));
+            Drain("the same until the last acknowledgement was in the sink", d => Split(d.CpuMsPerMessageWithAcks));
             Drain("allocated; GC pause per message; gen2 collections", d => $"{(d.AllocatedKbPerMessage is { } a ? $"{a:N0} KB" : "—")}; {Cpu(d.GcPauseMsPerMessage)} ms; {d.Gen2Collections:0}");
             Drain("other processes (cores)", d => $"{d.OtherCores:0.00}");
             Line("");

@@ -33,6 +33,9 @@ internal sealed class Options
     public int? ImapPort { get; private set; }
     public string? DovecotDirectory { get; private set; }
     public int? SmtpPort { get; private set; }
+    /// <summary>The SMTP sink's and Dovecot's master process, whose CPU is counted apart from the rest of the machine.</summary>
+    public int? SmtpPid { get; private set; }
+    public int? ImapPid { get; private set; }
     public string? SmtpDirectory { get; private set; }
     public int? Messages { get; private set; }
     public int? DrainMessages { get; private set; }
@@ -114,6 +117,8 @@ internal sealed class Options
                 case "--imap-port": o.ImapPort = (int)Number(name, 1); break;
                 case "--dovecot-dir": o.DovecotDirectory = Value(name); break;
                 case "--smtp-port": o.SmtpPort = (int)Number(name, 1); break;
+                case "--smtp-pid": o.SmtpPid = Pid(name); break;
+                case "--imap-pid": o.ImapPid = Pid(name); break;
                 case "--smtp-dir": o.SmtpDirectory = Value(name); break;
                 case "--messages": o.Messages = (int)Number(name, 100); break;
                 case "--drain": o.DrainMessages = (int)Number(name, 100); break;
@@ -158,7 +163,7 @@ internal sealed class Options
               rules-report --in sqlite.json --in postgres.json [--out FILE.md]
                      the markdown table of the rules scenarios
               email  --provider sqlite|postgres --server-dll loopdesk.dll --data-dir DIR --token TOKEN [--db POSTGRES-CONNECTION-STRING]
-                     [--db-pid POSTMASTER-PID] --smtp-port PORT --smtp-dir SINK-DIR [--imap-port PORT --dovecot-dir DIR]
+                     [--db-pid POSTMASTER-PID] --smtp-port PORT --smtp-dir SINK-DIR [--smtp-pid PID] [--imap-port PORT --dovecot-dir DIR] [--imap-pid PID]
                      [--only ingest,drain] [--quick] [--messages N] [--drain N] [--out FILE.json]
                      the email channel: starts the server itself, each scenario on a new database; ingest posts N messages
                      (20,000; 2,000 with --quick) to /api/v1/inbound/mime 8 at a time (after a warm-up and a run one at a
