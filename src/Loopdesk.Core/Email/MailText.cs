@@ -23,11 +23,10 @@ public static partial class MailText
             if (line is "-- " or "--" && i > 0) { cut = i; break; }
             if (SentFrom().IsMatch(line)) { cut = i; break; }
             if (OriginalMessage().IsMatch(line)) { cut = i; break; }
-            if (Wrote(line, lines, i, out var span)) { cut = i; break; }
+            if (Wrote(line, lines, i)) { cut = i; break; }
             if (OutlookHeaderBlock(lines, i)) { cut = i; break; }
             // a run of quoted lines to the end (interleaved answers keep their quotes)
             if (line.StartsWith('>') && lines.Skip(i).All(l => l.TrimEnd().Length == 0 || l.TrimStart().StartsWith('>'))) { cut = i; break; }
-            _ = span;
         }
         if (cut >= lines.Length) return (normalized.Trim(), null);
         var kept = string.Join('\n', lines[..cut]).Trim();
@@ -37,14 +36,9 @@ public static partial class MailText
         return (kept, folded.Length == 0 ? null : folded);
     }
 
-    private static bool Wrote(string line, string[] lines, int i, out int span)
-    {
-        span = 1;
-        if (WroteLine().IsMatch(line)) return true;
+    private static bool Wrote(string line, string[] lines, int i)
         // Gmail wraps a long attribution over two lines: "On Mon, 3 Nov 2026 at 10:02, Anna Berg <\nanna@example.org> wrote:"
-        if (i + 1 < lines.Length && OnLine().IsMatch(line) && WroteLine().IsMatch(line + " " + lines[i + 1].Trim())) { span = 2; return true; }
-        return false;
-    }
+        => WroteLine().IsMatch(line) || (i + 1 < lines.Length && OnLine().IsMatch(line) && WroteLine().IsMatch(line + " " + lines[i + 1].Trim()));
 
     private static bool OutlookHeaderBlock(string[] lines, int i)
     {

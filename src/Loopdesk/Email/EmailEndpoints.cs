@@ -155,7 +155,7 @@ public static class EmailEndpoints
             generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
             mailbox.InboundSecretHash = MailSecrets.Hash(generated);
         }
-        if (await ApplyAsync(mailbox, request, db, secrets, creating: true, ct) is { } refused) return refused;
+        if (await ApplyAsync(mailbox, request, db, secrets, ct) is { } refused) return refused;
         db.Mailboxes.Add(mailbox);
         if (await SaveAsync(db, mailbox, ct) is { } conflict) return conflict;
         poller.MailboxesChanged();
@@ -180,7 +180,7 @@ public static class EmailEndpoints
             if (EmailAddress.Normalize(request.Address, out var problem) is not { } address) return Problems.Validation("address", $"The address {problem}.");
             mailbox.Address = address;
         }
-        if (await ApplyAsync(mailbox, request, db, secrets, creating: false, ct) is { } refused) return refused;
+        if (await ApplyAsync(mailbox, request, db, secrets, ct) is { } refused) return refused;
         mailbox.UpdatedAt = clock.GetUtcNow();
         mailbox.Version++;
         if (await SaveAsync(db, mailbox, ct) is { } conflict) return conflict;
@@ -215,7 +215,7 @@ public static class EmailEndpoints
         return null;
     }
 
-    private static async Task<ProblemHttpResult?> ApplyAsync(Mailbox m, MailboxRequest r, LoopdeskDb db, MailSecrets secrets, bool creating, CancellationToken ct)
+    private static async Task<ProblemHttpResult?> ApplyAsync(Mailbox m, MailboxRequest r, LoopdeskDb db, MailSecrets secrets, CancellationToken ct)
     {
         if (r.FromName is not null) m.FromName = r.FromName.Trim().Length == 0 ? null : r.FromName.Trim();
         if (r.Signature is not null) m.Signature = r.Signature.Trim().Length == 0 ? null : r.Signature.Trim();
@@ -278,7 +278,6 @@ public static class EmailEndpoints
             if (smtp.Secret is not null) m.SmtpSecret = secrets.Protect(smtp.Secret);
             if (username is null) m.SmtpSecret = null;
         }
-        _ = creating;
         return null;
     }
 
@@ -376,7 +375,7 @@ public static class EmailEndpoints
     }
 
     private static async Task<Results<Accepted<InboundAcceptedDto>, ProblemHttpResult>> PostMimeAsync(
-        HttpContext http, LoopdeskDb db, MailIngest ingest, IOptions<LoopdeskOptions> options, [FromQuery] string? mailbox, CancellationToken ct)
+        HttpContext http, MailboxCache mailboxes, MailIngest ingest, IOptions<LoopdeskOptions> options, [FromQuery] string? mailbox, CancellationToken ct)
     {
         var limit = options.Value.Email.MaxMessageBytes;
         var contentType = http.Request.ContentType ?? "";
@@ -386,50 +385,61 @@ public static class EmailEndpoints
             return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "media-type", "Unsupported media type.", "Send the raw message as message/rfc822.", null, "mail.media_type");
         }
         byte[] raw;
-        using (var buffer = new MemoryStream())
+        var declared = http.Request.ContentLength;
+        using (var buffer = new MemoryStream(declared is > 0 and < int.MaxValue ? (int)Math.Min(declared.Value, limit) : 16 * 1024))
         {
-            var chunk = new byte[81920];
-            int read;
-            while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
+            var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
             {
-                if (buffer.Length + read > limit)
-                    return Problems.Create(StatusCodes.Status413PayloadTooLarge, "too-large", "Too large.", $"The message is larger than {limit} bytes.", null, "mail.too_large");
-                buffer.Write(chunk, 0, read);
+                int read;
+                while ((read = await http.Request.Body.ReadAsync(chunk, ct)) > 0)
+                {
+                    if (buffer.Length + read > limit)
+                        return Problems.Create(StatusCodes.Status413PayloadTooLarge, "too-large", "Too large.", $"The message is larger than {limit} bytes.", null, "mail.too_large");
+                    buffer.Write(chunk, 0, read);
+                }
             }
-            raw = buffer.ToArray();
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+            }
+            raw = buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
         }
         if (raw.Length == 0) return Problems.Validation("body", "The body is empty; send one raw message.");
 
         // which mailbox: the one named, else the first of ours the message is addressed to
-        var all = await db.Mailboxes.AsNoTracking().ToListAsync(ct);
-        Mailbox? target;
-        if (mailbox is not null)
-        {
-            var address = EmailAddress.Normalize(mailbox, out _);
-            target = all.FirstOrDefault(m => m.Address == address || string.Equals(m.Name, mailbox, StringComparison.OrdinalIgnoreCase));
-            if (target is null) return Problems.NotFound("mailbox");
-        }
-        else
-        {
-            var recipients = Recipients(raw);
-            target = all.FirstOrDefault(m => recipients.Contains(m.Address));
-        }
-
         var user = http.User;
         var isAdmin = user.Identity?.IsAuthenticated == true && user.IsAtLeast(AgentRole.Admin);
-        if (!isAdmin)
+        var secret = isAdmin ? null : http.Request.Headers["X-Loopdesk-Mailbox-Secret"].FirstOrDefault() ?? BasicPassword(http);
+        // the mailboxes as kept in memory; read again once when the one asked for is not there or its secret changed
+        var target = FindTarget(mailboxes.All, raw, mailbox);
+        if (target is null || (!isAdmin && !MailSecrets.Matches(target.InboundSecretHash, secret)))
         {
-            var secret = http.Request.Headers["X-Loopdesk-Mailbox-Secret"].FirstOrDefault() ?? BasicPassword(http);
-            if (target is null || !MailSecrets.Matches(target.InboundSecretHash, secret))
-            {
-                return user.Identity?.IsAuthenticated == true
-                    ? Problems.Forbidden("Only an admin, or the caller with the mailbox's secret, may deliver mail.")
-                    : Problems.Create(StatusCodes.Status401Unauthorized, "unauthorized", "Not signed in.", "Give the mailbox's secret (X-Loopdesk-Mailbox-Secret) or an admin token.", null, "unauthorized");
-            }
+            mailboxes.Invalidate();
+            target = FindTarget(mailboxes.All, raw, mailbox);
+        }
+        if (mailbox is not null && target is null) return Problems.NotFound("mailbox");
+        if (!isAdmin && (target is null || !MailSecrets.Matches(target.InboundSecretHash, secret)))
+        {
+            return user.Identity?.IsAuthenticated == true
+                ? Problems.Forbidden("Only an admin, or the caller with the mailbox's secret, may deliver mail.")
+                : Problems.Create(StatusCodes.Status401Unauthorized, "unauthorized", "Not signed in.", "Give the mailbox's secret (X-Loopdesk-Mailbox-Secret) or an admin token.", null, "unauthorized");
         }
         var outcome = await ingest.IngestAsync(target?.Id, "http", raw, ct);
         return TypedResults.Accepted($"/api/v1/inbound/{outcome.InboundId}",
             new InboundAcceptedDto(outcome.InboundId, Wire.Name(outcome.State), outcome.Reference, outcome.TicketId, outcome.Duplicate, outcome.Note));
+    }
+
+    /// <summary>The mailbox named (by address or name), else the first of ours the message is addressed to.</summary>
+    private static Mailbox? FindTarget(IReadOnlyList<Mailbox> all, byte[] raw, string? mailbox)
+    {
+        if (mailbox is not null)
+        {
+            var address = EmailAddress.Normalize(mailbox, out _);
+            return all.FirstOrDefault(m => m.Address == address || string.Equals(m.Name, mailbox, StringComparison.OrdinalIgnoreCase));
+        }
+        var recipients = Recipients(raw);
+        return all.FirstOrDefault(m => recipients.Contains(m.Address));
     }
 
     /// <summary>The addresses a raw message is for (To, Cc, Delivered-To, X-Original-To), read from its headers only.</summary>

@@ -46,7 +46,7 @@ public sealed partial class MailIngest(
         var now = clock.GetUtcNow();
         var mail = new InboundMail(mailboxId, source, sourceKey, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), now) { MailKey = HeaderMessageId(raw) };
         db.InboundMails.Add(mail);
-        if (!processInline) await db.ScheduleAsync(JobKey(mail.Id), ProcessKind, new MailJob(mail.Id), now, now, null, ct, unsaved: true);
+        if (!processInline) db.Enqueue(ProcessKind, new MailJob(mail.Id), now);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -77,7 +77,7 @@ public sealed partial class MailIngest(
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
             try
             {
-                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ownJob: false, ct, mayWait: waited < 25);
+                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ct, mayWait: waited < 25);
             }
             catch (DbUpdateException) when (attempt < 4)
             {
@@ -110,13 +110,8 @@ public sealed partial class MailIngest(
         }
     }
 
-    internal static string JobKey(Guid inboundId) => $"mail:{inboundId:N}";
-
-    /// <summary>
-    /// Processes a stored message within <paramref name="db"/> and saves. <paramref name="ownJob"/>: called by the job
-    /// runner for the message's own job (which the runner removes).
-    /// </summary>
-    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, bool ownJob, CancellationToken ct, bool mayWait = true)
+    /// <summary>Processes a stored message within <paramref name="db"/> and saves.</summary>
+    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, CancellationToken ct, bool mayWait = true)
     {
         var mail = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == inboundId, ct)
             ?? throw new InvalidOperationException($"Inbound message {inboundId} does not exist.");
@@ -124,7 +119,6 @@ public sealed partial class MailIngest(
         {
             return new MailOutcome(mail.Id, mail.State, mail.Reference, mail.TicketId, mail.Note, mail.State == InboundState.Duplicate);
         }
-        _ = ownJob;
         mail.Attempts++;
         mail.ProcessedAt = now;
 
@@ -152,7 +146,7 @@ public sealed partial class MailIngest(
             return await FinishAsync(db, mail, InboundState.Duplicate, same ? "A repeat of a message already on the ticket." : "The same Message-ID came before with different content; the first copy counts.", ct);
         }
 
-        if (parsed.Bounce is { } bounce) return await BounceAsync(db, mail, parsed, bounce, key, now, ct);
+        if (parsed.Bounce is { } bounce) return await BounceAsync(db, mail, bounce, key, now, ct);
         if (parsed.From is null) return await FinishAsync(db, mail, InboundState.Failed, "The message has no sender address.", ct);
 
         var known = mailboxes.All;
@@ -203,7 +197,7 @@ public sealed partial class MailIngest(
 
         var isNew = ticket is null;
         var reference = ticket?.Reference ?? TicketReference.New();
-        var (attachments, notKept) = await StoreFilesAsync(parsed, reference, ct);
+        var (attachments, notKept) = await StoreFilesAsync(parsed, ct);
         var htmlBody = parsed.Html is null ? null : html.Clean(InlineImages(parsed.Html, parsed.Attachments, attachments, reference));
         var author = Actor.Customer(customer.Id);
         var occurredAt = parsed.Date is { } date && date <= now && date > now.AddDays(-30) ? date : now;
@@ -305,13 +299,12 @@ public sealed partial class MailIngest(
     {
         if (Options.StormThreshold <= 0) return null;
         var since = now.AddSeconds(-Options.StormWindowSeconds);
-        var recent = await db.Tickets.Where(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since)
-            .OrderByDescending(t => t.CreatedAt).Take(Options.StormThreshold).ToListAsync(ct);
-        if (recent.Count < Options.StormThreshold) return null;
-        return recent.FirstOrDefault(t => t.Status != TicketStatus.Closed);
+        var recent = db.Tickets.Where(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since);
+        if (await recent.CountAsync(ct) < Options.StormThreshold) return null;
+        return await recent.Where(t => t.Status != TicketStatus.Closed).OrderByDescending(t => t.CreatedAt).FirstOrDefaultAsync(ct);
     }
 
-    private async Task<MailOutcome> BounceAsync(LoopdeskDb db, InboundMail mail, ParsedMail parsed, MailBounce bounce, string key, DateTimeOffset now, CancellationToken ct)
+    private async Task<MailOutcome> BounceAsync(LoopdeskDb db, InboundMail mail, MailBounce bounce, string key, DateTimeOffset now, CancellationToken ct)
     {
         var messageId = OurMessageId(bounce.OriginalMessageId);
         var message = messageId is { } mid ? await db.Messages.FirstOrDefaultAsync(m => m.Id == mid, ct) : null;
@@ -325,11 +318,10 @@ public sealed partial class MailIngest(
         mail.TicketId = ticket.Id;
         mail.Reference = ticket.Reference;
         mail.MessageId = message.Id;
-        _ = parsed;
         return await FinishAsync(db, mail, InboundState.Processed, final ? $"Bounce: {detail}" : $"Delivery delayed: {detail}", ct);
     }
 
-    private async Task<(List<Attachment> Kept, List<MailFile> NotKept)> StoreFilesAsync(ParsedMail parsed, string reference, CancellationToken ct)
+    private async Task<(List<Attachment> Kept, List<MailFile> NotKept)> StoreFilesAsync(ParsedMail parsed, CancellationToken ct)
     {
         var kept = new List<Attachment>();
         var notKept = new List<MailFile>();
@@ -345,7 +337,6 @@ public sealed partial class MailIngest(
             total += file.Size;
             kept.Add(new Attachment(file.Name, file.ContentType, file.Size, await files.PutAsync(file.Content, ct), file.Inline));
         }
-        _ = reference;
         return (kept, notKept);
     }
 
@@ -468,6 +459,8 @@ public sealed class MailProcessHandler(MailIngest ingest) : IJobHandler
         var job = Wire.Read<MailJob>(context.Job.Payload);
         var exists = await context.Db.InboundMails.AnyAsync(m => m.Id == job.InboundId, ct);
         if (!exists) return;
-        await ingest.ProcessInAsync(context.Db, job.InboundId, context.Now, ownJob: true, ct);
+        // in scopes of its own, so a concurrent writer (two messages of one new sender) means an immediate retry, not a
+        // retry of the job seconds later while a reply to this message finds no thread
+        await ingest.ProcessAsync(job.InboundId, ct);
     }
 }
