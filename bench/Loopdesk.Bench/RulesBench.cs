@@ -156,18 +156,7 @@ internal static class RulesBench
 
         async Task SwitchAsync(bool enabled)
         {
-            foreach (var id in ids)
-            {
-                if (!await api.PatchOkAsync($"/api/v1/rules/{id}", w =>
-                    {
-                        w.WriteStartObject();
-                        w.WriteBoolean("enabled", enabled);
-                        w.WriteEndObject();
-                    }, ct))
-                {
-                    throw new InvalidOperationException($"PATCH /api/v1/rules/{id} failed");
-                }
-            }
+            await Bench.SwitchBuiltinRulesAsync(api, enabled, ids, ct);
             await Task.Delay(1500, ct);
         }
         // rounds without and with the rules take turns, so that a drift over the run (caches, the growing history) weighs on both alike

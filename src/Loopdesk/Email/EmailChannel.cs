@@ -271,7 +271,7 @@ public static class MailConnections
         var options = security switch
         {
             MailSecurity.Tls => SecureSocketOptions.SslOnConnect,
-            MailSecurity.StartTls => SecureSocketOptions.StartTls,
+            MailSecurity.Starttls => SecureSocketOptions.StartTls,
             MailSecurity.None => SecureSocketOptions.None,
             _ => throw new ArgumentOutOfRangeException(nameof(security)),
         };
@@ -280,7 +280,7 @@ public static class MailConnections
 
     public static Task AuthenticateAsync(MailKit.MailService client, MailLogin login, string user, string secret, CancellationToken ct) => login switch
     {
-        MailLogin.OAuth2 => client.AuthenticateAsync(new SaslMechanismOAuth2(user, secret), ct),
+        MailLogin.Oauth2 => client.AuthenticateAsync(new SaslMechanismOAuth2(user, secret), ct),
         MailLogin.Password => client.AuthenticateAsync(user, secret, ct),
         _ => throw new ArgumentOutOfRangeException(nameof(login)),
     };

@@ -126,8 +126,8 @@ public static class EmailEndpoints
 
     private static MailboxDto ToDto(Mailbox m, string? inboundSecret = null) => new(
         m.Id, m.Name, m.Address, m.FromName, m.Signature, m.DefaultTeamId, m.Active, m.IsDefault,
-        m.ImapHost is null ? null : new ImapSettingsDto(m.ImapHost, m.ImapPort, SecurityName(m.ImapSecurity), LoginName(m.ImapLogin), m.ImapUsername, m.ImapFolder, m.ProcessedFolder, m.ImapSecret is not null),
-        m.SmtpHost is null ? null : new SmtpSettingsDto(m.SmtpHost, m.SmtpPort, SecurityName(m.SmtpSecurity), LoginName(m.SmtpLogin), m.SmtpUsername, m.SmtpSecret is not null),
+        m.ImapHost is null ? null : new ImapSettingsDto(m.ImapHost, m.ImapPort, Wire.Name(m.ImapSecurity), Wire.Name(m.ImapLogin), m.ImapUsername, m.ImapFolder, m.ProcessedFolder, m.ImapSecret is not null),
+        m.SmtpHost is null ? null : new SmtpSettingsDto(m.SmtpHost, m.SmtpPort, Wire.Name(m.SmtpSecurity), Wire.Name(m.SmtpLogin), m.SmtpUsername, m.SmtpSecret is not null),
         m.InboundSecretHash is not null, m.BlockedSenders, m.LastPolledAt, m.LastError, m.Version, inboundSecret);
 
     private static string ETag(Mailbox m) => $"\"v{m.Version}\"";
@@ -281,36 +281,8 @@ public static class EmailEndpoints
         return null;
     }
 
-    /// <summary>The wire names of <see cref="MailSecurity"/>: tls, starttls, none.</summary>
-    private static string SecurityName(MailSecurity security) => security switch
-    {
-        MailSecurity.Tls => "tls",
-        MailSecurity.StartTls => "starttls",
-        MailSecurity.None => "none",
-        _ => throw new ArgumentOutOfRangeException(nameof(security)),
-    };
-
-    /// <summary>The wire names of <see cref="MailLogin"/>: password, oauth2.</summary>
-    private static string LoginName(MailLogin login) => login switch
-    {
-        MailLogin.Password => "password",
-        MailLogin.OAuth2 => "oauth2",
-        _ => throw new ArgumentOutOfRangeException(nameof(login)),
-    };
-
     private static bool TryParse<T>(string? value, out T result) where T : struct, Enum
     {
-        if (typeof(T) == typeof(MailSecurity) && string.Equals(value, "starttls", StringComparison.OrdinalIgnoreCase))
-        {
-            result = (T)(object)MailSecurity.StartTls;
-            return true;
-        }
-        // the general rule below would want "o-auth2"
-        if (typeof(T) == typeof(MailLogin) && string.Equals(value, "oauth2", StringComparison.OrdinalIgnoreCase))
-        {
-            result = (T)(object)MailLogin.OAuth2;
-            return true;
-        }
         foreach (var v in Enum.GetValues<T>())
         {
             if (string.Equals(Wire.Name(v), value, StringComparison.OrdinalIgnoreCase)) { result = v; return true; }

@@ -4,11 +4,11 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Loopdesk.Email;
 
-/// <summary>How a connection to a mail server is secured. None is allowed only to a loopback address.</summary>
-public enum MailSecurity { Tls, StartTls, None }
+/// <summary>How a connection to a mail server is secured (on the wire: tls, starttls, none). None is allowed only to a loopback address.</summary>
+public enum MailSecurity { Tls, Starttls, None }
 
-/// <summary>How Loopdesk signs in to the IMAP or SMTP server: a password, or an OAuth2 access token (XOAUTH2).</summary>
-public enum MailLogin { Password, OAuth2 }
+/// <summary>How Loopdesk signs in to the IMAP or SMTP server: a password, or an OAuth2 access token (XOAUTH2); on the wire password, oauth2.</summary>
+public enum MailLogin { Password, Oauth2 }
 
 /// <summary>
 /// One address customers write to: where its mail is fetched (IMAP), how replies leave (SMTP), who takes new tickets,
@@ -54,7 +54,7 @@ public sealed class Mailbox
 
     public string? SmtpHost { get; set; }
     public int SmtpPort { get; set; } = 587;
-    public MailSecurity SmtpSecurity { get; set; } = MailSecurity.StartTls;
+    public MailSecurity SmtpSecurity { get; set; } = MailSecurity.Starttls;
     public MailLogin SmtpLogin { get; set; } = MailLogin.Password;
     public string? SmtpUsername { get; set; }
     public string? SmtpSecret { get; set; }
