@@ -18,6 +18,9 @@ ensure_packages() {
 # usage: ensure_mail_packages (Dovecot IMAP and Debian's aiosmtpd SMTP sink, which the email tests start themselves)
 ensure_mail_packages() { ensure_packages dovecot-core dovecot-imapd python3-aiosmtpd; }
 
+# usage: ensure_browser_packages (Debian's Chromium, which the workspace's browser tests drive, and a font for screenshots)
+ensure_browser_packages() { ensure_packages chromium fonts-liberation; }
+
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
 # usage: start_postgres [durable] -> exports PG_DIR PG_PORT PG_ADMIN_CONN (fsync off unless "durable")

@@ -26,15 +26,23 @@ public static class AuthEndpoints
     private static async Task<Results<Ok<AgentDto>, ProblemHttpResult>> LoginAsync(
         LoginRequest body, SignInManager<StaffUser> signIn, LoopdeskDb db, CancellationToken ct)
     {
-        var email = body.Email.Trim().ToLowerInvariant();
-        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Email == email && a.Active, ct);
-        var user = agent is null ? null : await signIn.UserManager.FindByIdAsync(agent.Id.ToString());
-        if (agent is null || user is null)
-            return Problems.Create(401, "unauthorized", "Sign-in failed.", "Wrong email or password.", null, "auth.failed");
-        var result = await signIn.PasswordSignInAsync(user, body.Password, isPersistent: true, lockoutOnFailure: true);
+        var (agent, result) = await PasswordSignInAsync(signIn, db, body.Email, body.Password, ct);
         if (result.IsLockedOut) return Problems.Create(401, "unauthorized", "Sign-in failed.", "Too many failed attempts; try again later.", null, "auth.locked_out");
-        if (!result.Succeeded) return Problems.Create(401, "unauthorized", "Sign-in failed.", "Wrong email or password.", null, "auth.failed");
+        if (result.RequiresTwoFactor)
+            return Problems.Create(401, "unauthorized", "Sign-in needs a second step.", "This account uses two-factor sign-in: sign in on the workspace, or use an API token.", null, "auth.two_factor");
+        if (!result.Succeeded || agent is null) return Problems.Create(401, "unauthorized", "Sign-in failed.", "Wrong email or password.", null, "auth.failed");
         return TypedResults.Ok(AgentEndpoints.ToDto(agent));
+    }
+
+    /// <summary>The password step the API and the workspace's sign-in page share: active staff only, lockout counted.</summary>
+    public static async Task<(Core.Agents.Agent? Agent, SignInResult Result)> PasswordSignInAsync(
+        SignInManager<StaffUser> signIn, LoopdeskDb db, string email, string password, CancellationToken ct)
+    {
+        var normalized = email.Trim().ToLowerInvariant();
+        var agent = await db.Agents.AsNoTracking().FirstOrDefaultAsync(a => a.Email == normalized && a.Active, ct);
+        var user = agent is null ? null : await signIn.UserManager.FindByIdAsync(agent.Id.ToString());
+        if (agent is null || user is null) return (null, SignInResult.Failed);
+        return (agent, await signIn.PasswordSignInAsync(user, password, isPersistent: true, lockoutOnFailure: true));
     }
 
     private static async Task<NoContent> LogoutAsync(SignInManager<StaffUser> signIn)

@@ -68,6 +68,12 @@ public static class CustomerEndpoints
         if (string.IsNullOrWhiteSpace(q)) return Problems.Validation("q", "Give a name, email, phone or ticket reference.");
         if (q.Length > 320) return Problems.Validation("q", "The query is longer than 320 characters.");
         if (SearchTerms.Parse(q) is null) return Problems.Validation("q", "The query has no letters or digits in it.");
+        return TypedResults.Ok(await MatchesAsync(db, search, q, ct));
+    }
+
+    /// <summary>The phone-call lookup the API and the workspace share: by email, handle, phone in any format, ticket reference, else name.</summary>
+    public static async Task<List<CustomerMatch>> MatchesAsync(LoopdeskDb db, ISearchIndex search, string q, CancellationToken ct)
+    {
         var hits = new List<CustomerMatch>();
         var seen = new HashSet<Guid>();
         void Add(string by, string? reference, Customer c)
@@ -97,7 +103,7 @@ public static class CustomerEndpoints
             var byName = await db.Customers.AsNoTracking().Where(c => ids.Contains(c.Id) && c.MergedIntoId == null).ToListAsync(ct);
             foreach (var c in byName.OrderBy(c => ids.ToList().IndexOf(c.Id))) Add("name", null, c);
         }
-        return TypedResults.Ok(hits);
+        return hits;
     }
 
     private static async Task<Results<Ok<CustomerDto>, ProblemHttpResult>> GetAsync(Guid id, LoopdeskDb db, HttpContext http, CancellationToken ct)

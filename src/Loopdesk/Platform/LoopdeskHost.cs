@@ -10,6 +10,7 @@ using Loopdesk.Organizations;
 using Loopdesk.Search;
 using Loopdesk.Teams;
 using Loopdesk.Tickets;
+using Loopdesk.Web;
 using Loopdesk.Platform.Auth;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
@@ -35,6 +36,10 @@ public static class LoopdeskHost
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+
+        // the workspace's scripts and styles (the framework's, MudBlazor's, ours) come from the build's asset manifest when run
+        // from a build rather than a publish, in every environment
+        builder.WebHost.UseStaticWebAssets();
 
         builder.Services.AddSerilog((services, log) => log
             .ReadFrom.Configuration(builder.Configuration)
@@ -70,6 +75,7 @@ public static class LoopdeskHost
             })
             .AddEntityFrameworkStores<LoopdeskDb>()
             .AddSignInManager()
+            .AddTokenProvider<AuthenticatorTokenProvider<StaffUser>>(TokenOptions.DefaultAuthenticatorProvider)
             .AddClaimsPrincipalFactory<StaffClaimsFactory>();
         services.AddAuthentication(o =>
             {
@@ -86,7 +92,9 @@ public static class LoopdeskHost
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.SlidingExpiration = true;
                 o.ExpireTimeSpan = TimeSpan.FromHours(12);
-                // an API caller gets a status code, not a redirect to a sign-in page
+                o.LoginPath = "/signin";
+                o.AccessDeniedPath = "/denied";
+                // an API caller gets a status code; a person in a browser gets the sign-in page
                 o.Events.OnRedirectToLogin = context => Deny(context, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = context => Deny(context, StatusCodes.Status403Forbidden);
                 o.Events.OnValidatePrincipal = SessionValidation.ValidateAsync;
@@ -107,6 +115,7 @@ public static class LoopdeskHost
             .AddMeter(LoopdeskMetrics.MeterName)
             .AddPrometheusExporter());
         services.AddSingleton<LoopdeskMetrics>();
+        services.AddWorkspace();
         return builder;
     }
 
@@ -120,12 +129,13 @@ public static class LoopdeskHost
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/api/reference", o => o.WithTitle("Loopdesk API").WithOpenApiRoutePattern("/openapi/{documentName}.json")).AllowAnonymous();
         app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapGet("/", () => TypedResults.Redirect("/api/reference")).ExcludeFromDescription();
+        app.MapWorkspace();
 
         var api = app.MapGroup("/api/v1").RequireRateLimiting(RateLimits.Api);
         api.MapAuth();
@@ -149,6 +159,11 @@ public static class LoopdeskHost
 
     private static Task Deny(Microsoft.AspNetCore.Authentication.RedirectContext<CookieAuthenticationOptions> context, int status)
     {
+        if (Web.WorkspaceSetup.IsPage(context.Request))
+        {
+            context.Response.Redirect(context.RedirectUri);
+            return Task.CompletedTask;
+        }
         context.Response.StatusCode = status;
         return Task.CompletedTask;
     }

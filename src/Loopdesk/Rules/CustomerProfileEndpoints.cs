@@ -30,13 +30,17 @@ public static class CustomerProfileEndpoints
     }
 
     private static async Task<Results<Ok<CustomerProfileDto>, ProblemHttpResult>> ProfileAsync(Guid id, LoopdeskDb db, RuleBook book, TimeProvider clock, CancellationToken ct)
+        => await LoadAsync(db, book, clock.GetUtcNow(), id, ct) is { } profile ? TypedResults.Ok(profile) : Problems.NotFound("customer");
+
+    /// <summary>The profile the API serves and the workspace's customer panel shows; null for an unknown customer.</summary>
+    public static async Task<CustomerProfileDto?> LoadAsync(LoopdeskDb db, RuleBook book, DateTimeOffset now, Guid id, CancellationToken ct)
     {
         var customer = await db.Customers.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id, ct);
-        if (customer is null) return Problems.NotFound("customer");
+        if (customer is null) return null;
         var rule = (await book.GetAsync(db, ct)).All.Values.FirstOrDefault(r => r.Key == "know-the-customer");
         var window = rule?.Seconds("profileWindowSeconds", 604_800) ?? TimeSpan.FromDays(7);
         var threshold = rule?.Number("angryThreshold", -0.6) ?? -0.6;
-        var since = clock.GetUtcNow() - window;
+        var since = now - window;
 
         var channels = await db.Contacts.AsNoTracking().Where(c => c.CustomerId == id && c.OccurredAt >= since)
             .GroupBy(c => c.Channel).Select(g => new { Channel = g.Key, Count = g.Count() }).ToListAsync(ct);
@@ -48,8 +52,8 @@ public static class CustomerProfileEndpoints
                             orderby m.OccurredAt descending, m.Id descending
                             select m.Sentiment!.Value).Take(RecentMessages).ToListAsync(ct);
 
-        return TypedResults.Ok(new CustomerProfileDto(customer.Id, customer.Name, customer.Vip, customer.Expertise, customer.LifetimeValue, customer.Referrals,
-            (int)window.TotalSeconds, channels.ToDictionary(c => Wire.Name(c.Channel), c => c.Count), channels.Sum(c => c.Count), open, Trend(scores, threshold)));
+        return new CustomerProfileDto(customer.Id, customer.Name, customer.Vip, customer.Expertise, customer.LifetimeValue, customer.Referrals,
+            (int)window.TotalSeconds, channels.ToDictionary(c => Wire.Name(c.Channel), c => c.Count), channels.Sum(c => c.Count), open, Trend(scores, threshold));
     }
 
     /// <summary>Newest first in; the trend compares the newer half of the recent messages with the older half.</summary>

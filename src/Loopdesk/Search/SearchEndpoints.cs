@@ -25,6 +25,12 @@ public static class SearchEndpoints
         if (SearchTerms.Parse(q) is not { } terms) return Problems.Validation("q", "The search has no words in it (letters or digits).");
         var size = limit ?? 20;
         if (size is < 1 or > 100) return Problems.Validation("limit", "limit is 1 to 100.");
+        return TypedResults.Ok(await RunAsync(db, search, q, terms, size, ct));
+    }
+
+    /// <summary>The search the API and the workspace share; a ticket reference puts its ticket first.</summary>
+    public static async Task<SearchResults> RunAsync(LoopdeskDb db, ISearchIndex search, string q, SearchTerms terms, int size, CancellationToken ct)
+    {
 
         var ticketIds = (await search.TicketIdsAsync(db, terms, size, ct)).ToList();
         if (TicketReference.Parse(q) is { } reference
@@ -35,8 +41,8 @@ public static class SearchEndpoints
         var tickets = await db.Tickets.AsNoTracking().Where(t => ticketIds.Contains(t.Id)).ToDtos().ToListAsync(ct);
         var customerIds = await search.CustomerIdsAsync(db, terms, size, ct);
         var customers = await db.Customers.AsNoTracking().Where(c => customerIds.Contains(c.Id) && c.MergedIntoId == null).ToListAsync(ct);
-        return TypedResults.Ok(new SearchResults(
+        return new SearchResults(
             [.. tickets.OrderBy(t => ticketIds.IndexOf(t.Id))],
-            [.. customers.OrderBy(c => customerIds.ToList().IndexOf(c.Id)).Select(c => c.ToDto())]));
+            [.. customers.OrderBy(c => customerIds.ToList().IndexOf(c.Id)).Select(c => c.ToDto())]);
     }
 }

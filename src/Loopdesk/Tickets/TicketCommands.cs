@@ -1,11 +1,19 @@
+using System.Security.Claims;
 using Loopdesk.Core.Agents;
 using Loopdesk.Core.Common;
 using Loopdesk.Core.Tickets;
+using Loopdesk.Data;
+using Loopdesk.Platform;
+using Loopdesk.Platform.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 
 namespace Loopdesk.Tickets;
 
 /// <summary>The ticket use cases the API, the CLI (seed, import) and the workspace share.</summary>
-public sealed class TicketCommands(TicketWriter writer, TimeProvider clock, HtmlCleaner html)
+public sealed class TicketCommands(
+    TicketWriter writer, TimeProvider clock, HtmlCleaner html, LoopdeskMetrics metrics,
+    Rules.RuleBook book, Lexicon.LexiconService lexicon, Rules.Outbound outbound)
 {
     /// <summary>
     /// Opens a ticket with the customer's first message and contact, in one transaction, and returns it once committed.
@@ -15,5 +23,71 @@ public sealed class TicketCommands(TicketWriter writer, TimeProvider clock, Html
     {
         var now = clock.GetUtcNow();
         return writer.OpenAsync(new OpenTicket(request, actor, role, request.OccurredAt ?? now, now, html.Clean(request.Html), followUpOfId), ct);
+    }
+
+    /// <summary>Applies a partial change to a tracked ticket and saves it; the problem says why nothing changed.</summary>
+    public async Task<ProblemHttpResult?> UpdateAsync(LoopdeskDb db, Ticket ticket, UpdateTicketRequest body, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var change = body.ToChange();
+        if (body.TeamId is { HasValue: true, Value: { } teamId } && !await db.Teams.AnyAsync(t => t.Id == teamId, ct))
+            return Problems.Unprocessable("team.unknown", "No team with that id.", "teamId");
+        if (body.AssigneeId is { HasValue: true, Value: { } assigneeId }
+            && !await db.Agents.AnyAsync(a => a.Id == assigneeId && a.Active && a.Role != AgentRole.Collaborator, ct))
+            return Problems.Unprocessable("agent.unknown", "No active agent with that id can own tickets.", "assigneeId");
+        if (body.ShareWith is { } collaboratorId && !await db.Agents.AnyAsync(a => a.Id == collaboratorId && a.Active, ct))
+            return Problems.Unprocessable("agent.unknown", "No active staff member with that id.", "shareWith");
+        if (body.CustomerId is { } customerId)
+        {
+            var customer = await db.Customers.AsNoTracking().Where(c => c.Id == customerId).Select(c => new { c.MergedIntoId, c.OrganizationId }).FirstOrDefaultAsync(ct);
+            if (customer is null || customer.MergedIntoId is not null)
+                return Problems.Unprocessable("customer.unknown", "No current customer with that id.", "customerId");
+            change = change with { OrganizationId = customer.OrganizationId };
+        }
+
+        var verdict = ticket.Apply(change, user.Actor(), clock.GetUtcNow());
+        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
+        // a lost race throws DbUpdateConcurrencyException: 412 for the API, "changed meanwhile" in the workspace
+        await db.SaveChangesAsync(ct);
+        return null;
+    }
+
+    /// <summary>
+    /// Adds a reply, a logged inbound message or an internal note to a tracked ticket and saves it. A reply the lexicon has
+    /// findings on is refused unless the caller overrides, and the override is recorded with the message.
+    /// </summary>
+    public async Task<(Message? Message, ProblemHttpResult? Problem)> AddMessageAsync(
+        LoopdeskDb db, Ticket ticket, AddMessageRequest body, ClaimsPrincipal user, CancellationToken ct)
+    {
+        if (!body.Internal && !user.IsAtLeast(AgentRole.Agent))
+            return (null, Problems.Forbidden("Collaborators add internal notes; a reply to the customer is an agent's.", "internal"));
+
+        var findings = 0;
+        if (body.Direction == MessageDirection.Outbound && !body.Internal && body.OccurredAt is null
+            && (await book.GetAsync(db, ct)).All.Values.FirstOrDefault(r => r.Key == "language") is { Enabled: true } language && language.Flag("requireOverride", true))
+        {
+            var found = await lexicon.CheckAsync(db, body.Body, ticket, ct);
+            findings = found.Count;
+            if (findings > 0 && !body.LexiconOverride)
+            {
+                var problem = Problems.Unprocessable("lexicon.findings",
+                    $"The reply has {findings} lexicon finding(s); change the words, or send it with lexiconOverride: true.", "body");
+                problem.ProblemDetails.Extensions["findings"] = found.Select(Lexicon.LexiconEndpoints.ToDto).ToList();
+                return (null, problem);
+            }
+        }
+        var now = clock.GetUtcNow();
+        var channel = body.Channel ?? ticket.Channel;
+        // an agent logging what the customer said writes in the customer's name
+        var author = body.Direction == MessageDirection.Inbound ? Actor.Customer(ticket.CustomerId) : user.Actor();
+        var verdict = ticket.AddMessage(new NewMessage(body.Direction, channel, body.Body.Trim(), html.Clean(body.Html), body.Internal),
+            author, body.OccurredAt ?? now, now, out var message);
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+        if (findings > 0) message.OverrodeLexicon(findings);
+        // imported history was delivered long ago, elsewhere
+        if (body.OccurredAt is null) outbound.QueueDelivery(db, message, now);
+        if (body.Direction == MessageDirection.Inbound) ticket.RecordContact(channel, null, author, body.OccurredAt ?? now, now);
+        await db.SaveChangesAsync(ct);
+        metrics.MessagesAdded.Add(1, new KeyValuePair<string, object?>("channel", Wire.Name(channel)));
+        return (message, null);
     }
 }

@@ -113,31 +113,12 @@ public static class TicketEndpoints
 
     private static async Task<Results<Ok<TicketDto>, ProblemHttpResult>> UpdateAsync(
         string reference, UpdateTicketRequest body, [FromHeader(Name = "If-Match")] string? ifMatch,
-        ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, HttpContext http, CancellationToken ct)
+        ClaimsPrincipal user, LoopdeskDb db, TicketCommands commands, HttpContext http, CancellationToken ct)
     {
         var ticket = await FindAsync(db, reference, user, ct);
         if (ticket is null) return Problems.NotFound("ticket");
         if (ifMatch is not null && ifMatch != ticket.ETag && ifMatch != "*") return Problems.PreconditionFailed(ticket.ETag);
-
-        var change = body.ToChange();
-        if (body.TeamId is { HasValue: true, Value: { } teamId } && !await db.Teams.AnyAsync(t => t.Id == teamId, ct))
-            return Problems.Unprocessable("team.unknown", "No team with that id.", "teamId");
-        if (body.AssigneeId is { HasValue: true, Value: { } assigneeId }
-            && !await db.Agents.AnyAsync(a => a.Id == assigneeId && a.Active && a.Role != AgentRole.Collaborator, ct))
-            return Problems.Unprocessable("agent.unknown", "No active agent with that id can own tickets.", "assigneeId");
-        if (body.ShareWith is { } collaboratorId && !await db.Agents.AnyAsync(a => a.Id == collaboratorId && a.Active, ct))
-            return Problems.Unprocessable("agent.unknown", "No active staff member with that id.", "shareWith");
-        if (body.CustomerId is { } customerId)
-        {
-            var customer = await db.Customers.AsNoTracking().Where(c => c.Id == customerId).Select(c => new { c.MergedIntoId, c.OrganizationId }).FirstOrDefaultAsync(ct);
-            if (customer is null || customer.MergedIntoId is not null)
-                return Problems.Unprocessable("customer.unknown", "No current customer with that id.", "customerId");
-            change = change with { OrganizationId = customer.OrganizationId };
-        }
-
-        var verdict = ticket.Apply(change, user.Actor(), clock.GetUtcNow());
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        await db.SaveChangesAsync(ct);
+        if (await commands.UpdateAsync(db, ticket, body, user, ct) is { } problem) return problem;
         http.Response.Headers.ETag = ticket.ETag;
         return TypedResults.Ok(ticket.ToDto());
     }
@@ -164,44 +145,16 @@ public static class TicketEndpoints
     }
 
     private static async Task<Results<Created<MessageDto>, ProblemHttpResult>> AddMessageAsync(
-        string reference, AddMessageRequest body, ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, HtmlCleaner html,
-        LoopdeskMetrics metrics, Rules.RuleBook book, Lexicon.LexiconService lexicon, Rules.Outbound outbound, HttpContext http, CancellationToken ct)
+        string reference, AddMessageRequest body, ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, TicketCommands commands,
+        HttpContext http, CancellationToken ct)
     {
         if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
         var ticket = await FindAsync(db, reference, user, ct);
         if (ticket is null) return Problems.NotFound("ticket");
-        if (!body.Internal && !user.IsAtLeast(AgentRole.Agent))
-            return Problems.Forbidden("Collaborators add internal notes; a reply to the customer is an agent's.", "internal");
-
-        var findings = 0;
-        if (body.Direction == MessageDirection.Outbound && !body.Internal && body.OccurredAt is null
-            && (await book.GetAsync(db, ct)).All.Values.FirstOrDefault(r => r.Key == "language") is { Enabled: true } language && language.Flag("requireOverride", true))
-        {
-            var found = await lexicon.CheckAsync(db, body.Body, ticket, ct);
-            findings = found.Count;
-            if (findings > 0 && !body.LexiconOverride)
-            {
-                var problem = Problems.Unprocessable("lexicon.findings",
-                    $"The reply has {findings} lexicon finding(s); change the words, or send it with lexiconOverride: true.", "body");
-                problem.ProblemDetails.Extensions["findings"] = found.Select(Lexicon.LexiconEndpoints.ToDto).ToList();
-                return problem;
-            }
-        }
-        var now = clock.GetUtcNow();
-        var channel = body.Channel ?? ticket.Channel;
-        // an agent logging what the customer said writes in the customer's name
-        var author = body.Direction == MessageDirection.Inbound ? Actor.Customer(ticket.CustomerId) : user.Actor();
-        var verdict = ticket.AddMessage(new NewMessage(body.Direction, channel, body.Body.Trim(), html.Clean(body.Html), body.Internal),
-            author, body.OccurredAt ?? now, now, out var message);
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        if (findings > 0) message.OverrodeLexicon(findings);
-        // imported history was delivered long ago, elsewhere
-        if (body.OccurredAt is null) outbound.QueueDelivery(db, message, now);
-        if (body.Direction == MessageDirection.Inbound) ticket.RecordContact(channel, null, author, body.OccurredAt ?? now, now);
-        await db.SaveChangesAsync(ct);
-        metrics.MessagesAdded.Add(1, new KeyValuePair<string, object?>("channel", Wire.Name(channel)));
+        var (message, problem) = await commands.AddMessageAsync(db, ticket, body, user, ct);
+        if (problem is not null) return problem;
         http.Response.Headers.ETag = ticket.ETag;
-        return TypedResults.Created($"/api/v1/tickets/{ticket.Reference}/messages/{message.Id}", message.ToDto());
+        return TypedResults.Created($"/api/v1/tickets/{ticket.Reference}/messages/{message!.Id}", message.ToDto());
     }
 
     private static async Task<Results<Created<ContactDto>, ProblemHttpResult>> AddContactAsync(

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+[assembly: AssemblyFixture(typeof(Loopdesk.E2E.WorkspaceHost))]
+[assembly: CaptureConsole]
+
+namespace Loopdesk.E2E;
+
+/// <summary>
+/// The real host as an operator runs it: <c>loopdesk seed-demo</c>, then <c>loopdesk serve</c> on a free loopback port over
+/// SQLite in a temporary directory, and headless Chromium from Debian's package driven by Playwright.
+/// </summary>
+public sealed class WorkspaceHost : IAsyncLifetime
+{
+    public const string AdminEmail = "admin@example.org";
+    public const string AdminPassword = "correct-horse-battery";
+    public const string AdminToken = "ldk_e2e_admin_token_0123456789abcdef";
+    /// <summary>Every seeded staff member's password (see the seed-demo command).</summary>
+    public const string DemoPassword = "demo-password-1";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("loopdesk-e2e-").FullName;
+    private Process? _server;
+    private IPlaywright? _playwright;
+
+    public string BaseUrl { get; private set; } = "";
+    public System.Collections.Concurrent.ConcurrentQueue<string> ServerLog { get; } = new();
+    public IBrowser Browser { get; private set; } = default!;
+    public HttpClient Api { get; private set; } = default!;
+    public string ScreenshotDirectory { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(ScreenshotDirectory);
+        var seed = Start("seed-demo");
+        await seed.WaitForExitAsync();
+        if (seed.ExitCode != 0) throw new InvalidOperationException("seed-demo failed: " + await seed.StandardError.ReadToEndAsync());
+
+        var port = FreePort();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        _server = Start("serve", "--urls", BaseUrl);
+        Api = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        await WaitForHealthAsync();
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath(), Headless = true });
+    }
+
+    private Process Start(params string[] args)
+    {
+        var binary = Path.Combine(RepoRoot(), "src", "Loopdesk", "bin", Configuration(), "net10.0", "loopdesk.dll");
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(binary);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["LOOPDESK_ADMIN_EMAIL"] = AdminEmail;
+        info.Environment["LOOPDESK_ADMIN_PASSWORD"] = AdminPassword;
+        info.Environment["LOOPDESK_ADMIN_TOKEN"] = AdminToken;
+        info.Environment["Loopdesk__DataDirectory"] = Path.Combine(_dir, "data");
+        info.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start loopdesk");
+        // drain the output so the child never blocks on a full pipe; warnings and errors are kept for failure messages
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.Contains("\"@l\":\"Error", StringComparison.Ordinal) || line.Contains("\"@l\":\"Warning", StringComparison.Ordinal))) ServerLog.Enqueue(line); };
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    private async Task WaitForHealthAsync()
+    {
+        using var probe = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < 300; i++)
+        {
+            if (_server!.HasExited) throw new InvalidOperationException("loopdesk serve exited: " + await _server.StandardError.ReadToEndAsync());
+            try
+            {
+                if ((await probe.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("loopdesk serve did not answer /healthz within 30 s");
+    }
+
+    /// <summary>A fresh browser context (its own cookies) at 1280×800, signed in as the given staff member.</summary>
+    public async Task<IPage> SignedInPageAsync(string email, string password, ViewportSize? viewport = null)
+    {
+        var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        page.Console += (_, m) => { if (m.Type is "error" or "warning") Console.WriteLine($"browser {m.Type}: {m.Text}"); };
+        await page.GotoAsync("/signin");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox/mine");
+        try
+        {
+            await WaitForCircuitAsync(page);
+        }
+        catch (TimeoutException)
+        {
+            foreach (var line in ServerLog) Console.WriteLine("server: " + line);
+            throw;
+        }
+        return page;
+    }
+
+    /// <summary>Waits until the interactive circuit has taken over the page (before that, clicks go nowhere).</summary>
+    public static async Task WaitForCircuitAsync(IPage page)
+    {
+        await page.Locator("[data-circuit=ready]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    }
+
+    public async Task ScreenshotAsync(IPage page, string name)
+        => await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+
+    /// <summary>The serious and critical accessibility violations axe-core finds on the page, described.</summary>
+    public static async Task<string[]> SeriousViolationsAsync(IPage page)
+    {
+        AxeResult result = await page.RunAxe();
+        return [.. result.Violations
+            .Where(v => v.Impact is "serious" or "critical")
+            .Select(v => $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Take(3).Select(n => $"{n.Target} {n.Html}"))}")];
+    }
+
+    public async Task<T> GetAsync<T>(string path) => (await Api.GetFromJsonAsync<T>(path))!;
+
+    private static string ChromiumPath()
+        => new[] { Environment.GetEnvironmentVariable("LOOPDESK_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
+            .FirstOrDefault(p => p is not null && File.Exists(p))
+            ?? throw new InvalidOperationException("Chromium is not installed: scripts/test installs Debian's chromium package.");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Loopdesk.slnx"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Loopdesk.slnx not found above the test binary");
+    }
+
+    /// <summary>Debug or Release: the same configuration the tests were built in.</summary>
+    private static string Configuration() => new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        Api?.Dispose();
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            await _server.WaitForExitAsync();
+        }
+        _server?.Dispose();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}

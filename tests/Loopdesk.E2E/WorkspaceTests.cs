@@ -1,0 +1,210 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Loopdesk.E2E;
+
+/// <summary>An agent's day in the workspace, in a real browser against the real host.</summary>
+public sealed class WorkspaceTests(WorkspaceHost host)
+{
+    private const string Agent = "priya.shah@loopdesk.example";
+    private const string Colleague = "Tom Becker";
+
+    /// <summary>A customer who calls in, with a ticket of their own (the seeded ones are random).</summary>
+    private async Task<(string Reference, string Phone)> CallerWithTicketAsync(string name, string subject, string body)
+    {
+        var digits = Random.Shared.Next(1000, 9999);
+        var phone = $"+44 20 7946 {digits}";
+        var email = $"{name.ToLowerInvariant().Replace(' ', '.')}.{digits}@example.net";
+        var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new
+        {
+            subject, body, channel = "email",
+            customer = new { name, email, phone },
+        }, Ct);
+        created.EnsureSuccessStatusCode();
+        var ticket = await created.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return (ticket.GetProperty("reference").GetString()!, phone);
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<JsonElement> TicketAsync(string reference) => await host.GetAsync<JsonElement>($"/api/v1/tickets/{reference}");
+
+    private async Task<JsonElement[]> MessagesAsync(string reference)
+        => (await host.GetAsync<JsonElement>($"/api/v1/tickets/{reference}/messages")).EnumerateArray().ToArray();
+
+    private async Task<string> AgentIdAsync(string name)
+        => (await host.GetAsync<JsonElement>("/api/v1/agents")).EnumerateArray().First(a => a.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_with_a_clear_message_and_the_right_one_opens_the_inbox()
+    {
+        var context = await host.Browser.NewContextAsync(new() { BaseURL = host.BaseUrl });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/inbox/unassigned");
+        Assert.Contains("/signin", page.Url, StringComparison.Ordinal);
+        await page.GetByLabel("Email").FillAsync(Agent);
+        await page.GetByLabel("Password").FillAsync("not-the-password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("Wrong email or password.");
+        await host.ScreenshotAsync(page, "signin-refused");
+
+        await page.GetByLabel("Email").FillAsync(Agent);
+        await page.GetByLabel("Password").FillAsync(WorkspaceHost.DemoPassword);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox/**");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Your account" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Sign out") }).ClickAsync();
+        await page.WaitForURLAsync("**/signin");
+        await page.GotoAsync("/inbox/mine");
+        Assert.Contains("/signin", page.Url, StringComparison.Ordinal);
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Agent_finds_the_caller_by_phone_reads_the_timeline_replies_with_a_template_overrides_the_lexicon_notes_and_reassigns()
+    {
+        var template = await host.Api.PostAsJsonAsync("/api/v1/templates", new
+        {
+            key = "sorry-for-the-wait-" + Guid.NewGuid().ToString("N")[..6], language = "en", name = "Sorry for the wait",
+            body = "Hello {{ customer.first_name }}, I am sorry you had to wait for us.",
+        }, Ct);
+        template.EnsureSuccessStatusCode();
+        var (reference, phone) = await CallerWithTicketAsync("Ana Lima", "Parcel never arrived", "My parcel was due on Monday and it is still not here.");
+        var page = await host.SignedInPageAsync(Agent, WorkspaceHost.DemoPassword);
+        await page.GotoAsync("/inbox/team");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("tr[data-row]").First).ToBeVisibleAsync();
+        await host.ScreenshotAsync(page, "inbox");
+
+        // the phone call: she gives her number in another format than we stored it
+        var spoken = "020 7946 " + phone[^4..];
+        await page.Keyboard.PressAsync("/");
+        await page.Keyboard.TypeAsync(spoken);
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync("**/search?q=*");
+        var match = page.Locator(".results li", new() { HasText = "matched by phone" });
+        await Assertions.Expect(match).ToContainTextAsync("Ana Lima");
+        await host.ScreenshotAsync(page, "search-by-phone");
+        await match.GetByRole(AriaRole.Link).ClickAsync();
+        await page.GetByRole(AriaRole.Table).GetByRole(AriaRole.Link, new() { Name = reference }).ClickAsync();
+
+        // the timeline holds her words; the reference is large enough to read back to her
+        await Assertions.Expect(page.Locator(".reference")).ToHaveTextAsync(reference);
+        await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync("My parcel was due on Monday");
+        await Assertions.Expect(page.Locator(".customer-panel")).ToContainTextAsync(phone.Replace(" ", "", StringComparison.Ordinal));
+
+        // a template, filled in for her
+        await page.GetByLabel("Insert a template").SelectOptionAsync(new SelectOptionValue { Label = "Sorry for the wait" });
+        await Assertions.Expect(page.Locator("#composer-body")).ToHaveValueAsync("Hello Ana, I am sorry you had to wait for us.");
+
+        // words that hurt are found as she types, with the reason and a better phrasing
+        await page.Locator("#composer-body").PressSequentiallyAsync(" Please calm down, it will come.");
+        var findings = page.Locator(".findings");
+        await Assertions.Expect(findings).ToContainTextAsync("calm down");
+        await Assertions.Expect(findings.Locator(".suggestion")).Not.ToBeEmptyAsync();
+        await host.ScreenshotAsync(page, "composer-lexicon");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("send it as written anyway");
+        Assert.DoesNotContain(await MessagesAsync(reference), m => m.GetProperty("authorKind").GetString() == "agent");
+
+        await page.GetByLabel("Send it as written anyway").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".entry-outbound").First).ToContainTextAsync("Please calm down");
+        var reply = (await MessagesAsync(reference)).Single(m => m.GetProperty("authorKind").GetString() == "agent" && m.GetProperty("direction").GetString() == "outbound");
+        Assert.Equal(1, reply.GetProperty("lexiconOverrides").GetInt32());
+
+        // n for a note that only colleagues see
+        await page.EvaluateAsync("() => document.activeElement?.blur()");
+        await page.Keyboard.PressAsync("n");
+        await Assertions.Expect(page.Locator("#compose-note")).ToHaveAttributeAsync("aria-pressed", "true");
+        await page.Locator("#composer-body").FillAsync("Courier says the parcel is in the depot; call her back tomorrow.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add note" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".entry-note")).ToContainTextAsync("Courier says");
+        Assert.Contains(await MessagesAsync(reference), m => m.GetProperty("internal").GetBoolean());
+
+        // hand it to a colleague
+        await page.GetByLabel("Owner").SelectOptionAsync(new SelectOptionValue { Label = Colleague });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync($"Assigned to {Colleague}");
+        Assert.Equal(await AgentIdAsync(Colleague), (await TicketAsync(reference)).GetProperty("assigneeId").GetString());
+        await host.ScreenshotAsync(page, "ticket");
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Two_agents_on_one_ticket_the_later_save_is_refused_with_a_clear_message_and_nothing_is_overwritten()
+    {
+        var (reference, _) = await CallerWithTicketAsync("Bo Jensen", "Invoice twice", "I was charged twice for March.");
+        var first = await host.SignedInPageAsync(Agent, WorkspaceHost.DemoPassword);
+        var second = await host.SignedInPageAsync("lucia.romero@loopdesk.example", WorkspaceHost.DemoPassword);
+        foreach (var page in new[] { first, second })
+        {
+            await page.GotoAsync($"/tickets/{reference}");
+            await WorkspaceHost.WaitForCircuitAsync(page);
+            await Assertions.Expect(page.Locator(".reference")).ToHaveTextAsync(reference);
+        }
+
+        await first.GetByLabel("Priority").SelectOptionAsync(new SelectOptionValue { Label = "Urgent" });
+        await first.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(first.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+
+        await second.GetByLabel("Status").SelectOptionAsync(new SelectOptionValue { Label = "Pending" });
+        await second.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
+        await Assertions.Expect(second.GetByRole(AriaRole.Alert)).ToContainTextAsync("Someone else changed this ticket");
+        await host.ScreenshotAsync(second, "ticket-stale-save");
+
+        var ticket = await TicketAsync(reference);
+        Assert.Equal("urgent", ticket.GetProperty("priority").GetString());
+        Assert.NotEqual("pending", ticket.GetProperty("status").GetString());
+        // the refused page now shows the other agent's change
+        await Assertions.Expect(second.GetByLabel("Priority")).ToHaveValueAsync("Urgent");
+        await first.Context.CloseAsync();
+        await second.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Every_page_passes_axe_without_serious_violations_in_light_and_on_a_phone()
+    {
+        var (reference, phone) = await CallerWithTicketAsync("Chidi Okafor", "Cannot log in", "The app says my password is wrong.");
+        var page = await host.SignedInPageAsync(Agent, WorkspaceHost.DemoPassword);
+        var customer = (await host.GetAsync<JsonElement>("/api/v1/customers/lookup?q=" + Uri.EscapeDataString(phone)))[0].GetProperty("customer").GetProperty("id").GetString();
+        var pages = new List<(string Path, string Name)>
+        {
+            ($"/tickets/{reference}", "ticket-page"),
+            ("/search?q=" + Uri.EscapeDataString("Chidi"), "search"),
+            ($"/customers/{customer}", "customer"),
+        };
+        foreach (var view in new[] { "mine", "unassigned", "team", "pending", "breaching", "awaiting", "follow-ups", "internal" })
+            pages.Add(($"/inbox/{view}", $"inbox-{view}"));
+
+        var failures = new List<string>();
+        foreach (var (path, name) in pages)
+        {
+            await page.GotoAsync(path);
+            await WorkspaceHost.WaitForCircuitAsync(page);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+            failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(page)).Select(v => $"{path}: {v}"));
+        }
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GotoAsync($"/tickets/{reference}");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("#composer-body")).ToBeVisibleAsync();
+        await host.ScreenshotAsync(page, "ticket-phone");
+        failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(page)).Select(v => $"phone ticket: {v}"));
+
+        var anonymous = await host.Browser.NewPageAsync(new() { BaseURL = host.BaseUrl });
+        await anonymous.GotoAsync("/signin");
+        await host.ScreenshotAsync(anonymous, "signin");
+        failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(anonymous)).Select(v => $"/signin: {v}"));
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        await page.Context.CloseAsync();
+        await anonymous.Context.CloseAsync();
+    }
+}
