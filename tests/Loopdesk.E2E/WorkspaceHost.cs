@@ -155,6 +155,8 @@ public sealed class WorkspaceHost : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        // the server's warnings and errors, for reading after a failed run
+        await File.WriteAllLinesAsync(Path.Combine(ScreenshotDirectory, "server-warnings.log"), ServerLog);
         if (Browser is not null) await Browser.DisposeAsync();
         _playwright?.Dispose();
         Api?.Dispose();

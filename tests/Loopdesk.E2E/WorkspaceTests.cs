@@ -130,7 +130,7 @@ public sealed class WorkspaceTests(WorkspaceHost host)
         // hand it to a colleague
         await page.GetByLabel("Owner").SelectOptionAsync(new SelectOptionValue { Label = Colleague });
         await page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        await Assertions.Expect(page.Locator(".form-ok")).ToHaveTextAsync("Saved.");
         await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync($"Assigned to {Colleague}");
         Assert.Equal(await AgentIdAsync(Colleague), (await TicketAsync(reference)).GetProperty("assigneeId").GetString());
         await host.ScreenshotAsync(page, "ticket");
@@ -139,7 +139,7 @@ public sealed class WorkspaceTests(WorkspaceHost host)
     }
 
     [Fact]
-    public async Task Two_agents_on_one_ticket_the_later_save_is_refused_with_a_clear_message_and_nothing_is_overwritten()
+    public async Task Two_agents_on_one_ticket_see_each_other_and_the_later_save_is_refused_with_a_clear_message()
     {
         var (reference, _) = await CallerWithTicketAsync("Bo Jensen", "Invoice twice", "I was charged twice for March.");
         var first = await host.SignedInPageAsync(Agent, WorkspaceHost.DemoPassword);
@@ -151,11 +151,20 @@ public sealed class WorkspaceTests(WorkspaceHost host)
             await Assertions.Expect(page.Locator(".reference")).ToHaveTextAsync(reference);
         }
 
+        // each sees the other, and sees when the other starts a reply
+        await Assertions.Expect(second.Locator(".presence")).ToContainTextAsync("Priya Shah is viewing this ticket");
+        await Assertions.Expect(first.Locator(".presence")).ToContainTextAsync("Lucia Romero is viewing this ticket");
+        await first.Locator("#composer-body").FillAsync("Hello Bo, I am looking at your invoice now.");
+        await Assertions.Expect(second.Locator(".presence")).ToContainTextAsync("Priya Shah is replying");
+
+        // the second agent starts editing; the first saves a change meanwhile
+        await second.GetByLabel("Status").SelectOptionAsync(new SelectOptionValue { Label = "Pending" });
         await first.GetByLabel("Priority").SelectOptionAsync(new SelectOptionValue { Label = "Urgent" });
         await first.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
-        await Assertions.Expect(first.GetByRole(AriaRole.Status)).ToHaveTextAsync("Saved.");
+        await Assertions.Expect(first.Locator(".form-ok")).ToHaveTextAsync("Saved.");
 
-        await second.GetByLabel("Status").SelectOptionAsync(new SelectOptionValue { Label = "Pending" });
+        // the second page says so at once, and refuses the save instead of overwriting
+        await Assertions.Expect(second.Locator(".form-warning")).ToContainTextAsync("Someone else changed this ticket while you were editing");
         await second.GetByRole(AriaRole.Button, new() { Name = "Save changes" }).ClickAsync();
         await Assertions.Expect(second.GetByRole(AriaRole.Alert)).ToContainTextAsync("Someone else changed this ticket");
         await host.ScreenshotAsync(second, "ticket-stale-save");
@@ -167,6 +176,46 @@ public sealed class WorkspaceTests(WorkspaceHost host)
         await Assertions.Expect(second.GetByLabel("Priority")).ToHaveValueAsync("Urgent");
         await first.Context.CloseAsync();
         await second.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task New_tickets_and_replies_appear_without_a_reload_and_after_a_dropped_connection()
+    {
+        var page = await host.SignedInPageAsync(Agent, WorkspaceHost.DemoPassword);
+        // keeps the page's sockets at hand, so the test can cut the live connection the way a network drop does
+        await page.Context.AddInitScriptAsync("""
+            (() => {
+              const Native = window.WebSocket;
+              window.__sockets = [];
+              window.WebSocket = class extends Native { constructor(...a) { super(...a); window.__sockets.push(this); } };
+            })();
+            """);
+        await page.GotoAsync("/inbox/unassigned");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        var subject = "Live " + Guid.NewGuid().ToString("N")[..8];
+        var (reference, _) = await CallerWithTicketAsync("Eva Novak", subject, "Is anyone there?");
+        await Assertions.Expect(page.Locator("tr[data-row]", new() { HasText = subject })).ToBeVisibleAsync(new() { Timeout = 15_000 });
+
+        await page.Locator("tr[data-row]", new() { HasText = subject }).GetByRole(AriaRole.Link).ClickAsync();
+        await Assertions.Expect(page.Locator(".reference")).ToHaveTextAsync(reference);
+        var reply = await host.Api.PostAsJsonAsync($"/api/v1/tickets/{reference}/messages",
+            new { body = "Hello? I am still waiting for an answer.", direction = "inbound" }, Ct);
+        reply.EnsureSuccessStatusCode();
+        await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync("I am still waiting", new() { Timeout = 15_000 });
+
+        // the connection drops; a reply arrives meanwhile; once back, the page shows it without a refresh
+        await page.Context.SetOfflineAsync(true);
+        var sockets = await page.EvaluateAsync<int>("() => { window.__sockets.forEach(s => s.close()); return window.__sockets.length; }");
+        var during = await host.Api.PostAsJsonAsync($"/api/v1/tickets/{reference}/messages",
+            new { body = "Written while you were offline.", direction = "inbound" }, Ct);
+        during.EnsureSuccessStatusCode();
+        await Task.Delay(2000, Ct);
+        Assert.DoesNotContain("Written while you were offline", await page.Locator(".timeline").InnerTextAsync());
+        await page.Context.SetOfflineAsync(false);
+        await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync("Written while you were offline", new() { Timeout = 30_000 });
+        // it came over a new connection, not the one that was cut
+        Assert.True(await page.EvaluateAsync<bool>($"() => window.__sockets.length > {sockets} && window.__sockets.at(-1).readyState === 1"));
+        await page.Context.CloseAsync();
     }
 
     [Fact]

@@ -96,6 +96,8 @@ internal sealed class TicketEventConfiguration : IEntityTypeConfiguration<Ticket
         b.HasKey(e => e.Id);
         b.Property(e => e.Type).HasMaxLength(64);
         b.HasIndex(e => new { e.TicketId, e.RecordedAt });
+        // the workspace's live feed reads what was recorded since its cursor
+        b.HasIndex(e => e.RecordedAt);
     }
 }
 

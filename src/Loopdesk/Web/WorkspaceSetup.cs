@@ -14,6 +14,9 @@ public static class WorkspaceSetup
         services.AddCascadingAuthenticationState();
         services.AddMudServices();
         services.AddSingleton<WorkspaceDb>();
+        services.AddSingleton<WorkspaceFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkspaceFeed>());
+        services.AddSingleton<TicketPresence>();
         return services;
     }
 
