@@ -17,6 +17,7 @@ public static class WorkspaceSetup
         services.AddSingleton<WorkspaceFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkspaceFeed>());
         services.AddSingleton<TicketPresence>();
+        services.AddScoped<WorkspaceSignals>();
         return services;
     }
 
@@ -53,4 +54,12 @@ public sealed class WorkspaceDb(IServiceScopeFactory scopes)
         await using var scope = scopes.CreateAsyncScope();
         return await work(scope.ServiceProvider.GetRequiredService<LoopdeskDb>(), scope.ServiceProvider);
     }
+}
+
+/// <summary>Changes one page of a circuit makes that another part of it shows (a new saved view in the menu).</summary>
+public sealed class WorkspaceSignals
+{
+    public event Action? OnViewsChanged;
+
+    public void ViewsChanged() => OnViewsChanged?.Invoke();
 }

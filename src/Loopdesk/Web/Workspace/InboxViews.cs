@@ -1,6 +1,8 @@
 using Loopdesk.Core.Common;
 using Loopdesk.Core.Tickets;
 using Loopdesk.Data;
+using Loopdesk.Platform.Auth;
+using Loopdesk.Tickets;
 using Microsoft.EntityFrameworkCore;
 
 namespace Loopdesk.Web.Workspace;
@@ -15,8 +17,11 @@ public sealed record InboxRow(
 
 public enum InboxSort { Newest, Oldest, Priority, Updated }
 
-/// <summary>Who is looking: the inbox filters depend on it.</summary>
-public sealed record Viewer(Guid AgentId, IReadOnlyList<Guid> TeamIds, DateTimeOffset Now);
+/// <summary>Who is looking: the inbox filters depend on it, and a collaborator sees only the tickets given to them.</summary>
+public sealed record Viewer(System.Security.Claims.ClaimsPrincipal User, Guid AgentId, IReadOnlyList<Guid> TeamIds, DateTimeOffset Now)
+{
+    public IQueryable<Ticket> Tickets(LoopdeskDb db) => db.Tickets.AsNoTracking().VisibleTo(User);
+}
 
 public static class InboxViews
 {
@@ -73,16 +78,22 @@ public static class InboxViews
            join c in db.Customers on t.CustomerId equals c.Id
            select new InboxRow(t.Reference, t.Subject, t.Status, t.Priority, t.Channel, c.PreferredName ?? c.Name, c.Vip, t.AssigneeId, t.CreatedAt, t.UpdatedAt, t.DueAt);
 
-    public static async Task<Dictionary<string, int>> CountsAsync(LoopdeskDb db, Viewer viewer, CancellationToken ct)
+    /// <summary>The count of every built-in inbox, keyed by its key, and of the viewer's saved views, keyed by their id.</summary>
+    public static async Task<Dictionary<string, int>> CountsAsync(LoopdeskDb db, Viewer viewer, IEnumerable<SavedView> saved, CancellationToken ct)
     {
         var counts = new Dictionary<string, int>();
-        foreach (var view in All) counts[view.Key] = await db.Tickets.AsNoTracking().In(view.Key, db, viewer).CountAsync(ct);
+        foreach (var view in All) counts[view.Key] = await viewer.Tickets(db).In(view.Key, db, viewer).CountAsync(ct);
+        foreach (var view in saved) counts[view.Id.ToString()] = await view.Apply(viewer.Tickets(db)).CountAsync(ct);
         return counts;
     }
 
-    public static async Task<Viewer> ViewerAsync(LoopdeskDb db, Guid agentId, DateTimeOffset now, CancellationToken ct)
+    public static async Task<Viewer> ViewerAsync(LoopdeskDb db, System.Security.Claims.ClaimsPrincipal user, DateTimeOffset now, CancellationToken ct)
     {
+        var agentId = user.AgentId();
         var teams = await db.Agents.AsNoTracking().Where(a => a.Id == agentId).Select(a => a.TeamIds).FirstOrDefaultAsync(ct);
-        return new Viewer(agentId, teams ?? [], now);
+        return new Viewer(user, agentId, teams ?? [], now);
     }
+
+    public static Task<List<SavedView>> SavedAsync(LoopdeskDb db, Guid agentId, CancellationToken ct)
+        => db.SavedViews.AsNoTracking().Where(v => v.AgentId == agentId).OrderBy(v => v.Name).ToListAsync(ct);
 }

@@ -1,0 +1,87 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Loopdesk.E2E;
+
+/// <summary>An agent's own inboxes: filters saved under a name, with a live count.</summary>
+public sealed class SavedViewTests(WorkspaceHost host)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task An_agent_saves_a_view_sees_its_tickets_and_count_follow_new_ones_then_renames_and_deletes_it()
+    {
+        var page = await host.SignedInPageAsync("mei.chen@loopdesk.example", WorkspaceHost.DemoPassword);
+        var tag = "vw" + Guid.NewGuid().ToString("N")[..8];
+        await page.GetByRole(AriaRole.Link, new() { Name = "New view…" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("A view of your own");
+
+        // a name is required, and said so
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Give the view a name");
+
+        await page.GetByLabel("Name").FillAsync("Urgent refunds");
+        await page.GetByLabel("Priority").SelectOptionAsync(new SelectOptionValue { Label = "Urgent" });
+        await page.GetByLabel("Tag").FillAsync(tag);
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+        await host.ScreenshotAsync(page, "view-editor");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox/view/*");
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Urgent refunds");
+        await Assertions.Expect(page.Locator(".empty")).ToBeVisibleAsync();
+        var navLink = page.Locator("nav a", new() { HasText = "Urgent refunds" });
+        await Assertions.Expect(navLink.Locator(".count")).ToHaveTextAsync("0");
+
+        // an urgent ticket with the tag arrives; a normal one does not belong
+        foreach (var (subject, priority) in new[] { ("Refund not received", "urgent"), ("Refund question", "normal") })
+        {
+            var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new
+            {
+                subject, body = "Where is my refund?", channel = "email", priority, tags = new[] { tag },
+                customer = new { name = "Rui Costa", email = $"rui.{Guid.NewGuid():N}@example.net" },
+            }, Ct);
+            created.EnsureSuccessStatusCode();
+        }
+        await Assertions.Expect(page.Locator("tr[data-row]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await Assertions.Expect(page.Locator("tr[data-row]")).ToContainTextAsync("Refund not received");
+        await Assertions.Expect(navLink.Locator(".count")).ToHaveTextAsync("1", new() { Timeout = 15_000 });
+        await host.ScreenshotAsync(page, "saved-view");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Edit this view" }).ClickAsync();
+        await page.GetByLabel("Name").FillAsync("Urgent refunds (all)");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Urgent refunds (all)");
+        await Assertions.Expect(page.Locator("nav a", new() { HasText = "Urgent refunds (all)" })).ToBeVisibleAsync();
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Edit this view" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Delete view" }).ClickAsync();
+        await page.WaitForURLAsync("**/inbox/mine");
+        await Assertions.Expect(page.Locator("nav a", new() { HasText = "Urgent refunds" })).ToHaveCountAsync(0);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_view_belongs_to_its_agent_alone()
+    {
+        var owner = await host.SignedInPageAsync("felix.wagner@loopdesk.example", WorkspaceHost.DemoPassword);
+        await owner.GotoAsync("/views/new");
+        await WorkspaceHost.WaitForCircuitAsync(owner);
+        await owner.GetByLabel("Name").FillAsync("Felix's private view");
+        await owner.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+        await owner.WaitForURLAsync("**/inbox/view/*");
+        var path = new Uri(owner.Url).AbsolutePath;
+        var id = path.Split('/')[^1];
+
+        var other = await host.SignedInPageAsync("ola.nordmann@loopdesk.example", WorkspaceHost.DemoPassword);
+        await other.GotoAsync(path);
+        await WorkspaceHost.WaitForCircuitAsync(other);
+        await Assertions.Expect(other.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("No such inbox");
+        await other.GotoAsync($"/views/{id}");
+        await WorkspaceHost.WaitForCircuitAsync(other);
+        await Assertions.Expect(other.Locator("main, #main")).ToContainTextAsync("does not exist, or is not yours");
+        await Assertions.Expect(other.Locator("nav a", new() { HasText = "Felix's private view" })).ToHaveCountAsync(0);
+        await owner.Context.CloseAsync();
+        await other.Context.CloseAsync();
+    }
+}
