@@ -22,6 +22,15 @@ public sealed class LoopdeskOptions
     public RulesOptions Rules { get; set; } = new();
 
     public Email.EmailOptions Email { get; set; } = new();
+
+    public WorkspaceOptions Workspace { get; set; } = new();
+}
+
+/// <summary>The "Loopdesk:Workspace" settings.</summary>
+public sealed class WorkspaceOptions
+{
+    /// <summary>Every staff member must turn on two-factor sign-in (TOTP) before using the workspace. Default false.</summary>
+    public bool RequireTwoFactor { get; set; }
 }
 
 /// <summary>Who "we" are in what the rules write.</summary>
