@@ -121,28 +121,48 @@ public static class AgentEndpoints
 
     private static async Task<Results<Created<AgentDto>, ProblemHttpResult>> CreateAsync(CreateAgentRequest body, LoopdeskDb db, AgentAccounts accounts, StaffCache staffCache, CancellationToken ct)
     {
-        if (await UnknownTeamAsync(db, body.TeamIds, ct) is { } unknown) return unknown;
-        var (agent, verdict) = await accounts.CreateAsync(body.Name, body.Email, body.Role, body.Password, ct);
-        if (agent is null)
-        {
-            return verdict.Code == "agent.email_taken" ? Problems.Conflict(verdict.Code, verdict.Message!, verdict.Field) : Problems.Validation(verdict.Field ?? "email", verdict.Message!);
-        }
-        agent.Update(new AgentChange { Tier = body.Tier, Skills = body.Skills, TeamIds = body.TeamIds });
-        await db.SaveChangesAsync(ct);
-        staffCache.ForgetAgent(agent.Id);
-        return TypedResults.Created($"/api/v1/agents/{agent.Id}", ToDto(agent));
+        var (agent, problem) = await CreateAgentAsync(db, accounts, staffCache, body, ct);
+        return agent is null ? problem! : TypedResults.Created($"/api/v1/agents/{agent.Id}", agent);
     }
 
     private static async Task<Results<Ok<AgentDto>, ProblemHttpResult>> UpdateAsync(
         Guid id, UpdateAgentRequest body, ClaimsPrincipal user, LoopdeskDb db, StaffCache staffCache, CancellationToken ct)
     {
+        var (agent, problem) = await UpdateAgentAsync(db, staffCache, id, body, user.AgentId(), null, ct);
+        return agent is null ? problem! : TypedResults.Ok(agent);
+    }
+
+    /// <summary>Adds a staff member (the request already validated), with a password when one is given; the problem says why not.</summary>
+    public static async Task<(AgentDto? Agent, ProblemHttpResult? Problem)> CreateAgentAsync(
+        LoopdeskDb db, AgentAccounts accounts, StaffCache staffCache, CreateAgentRequest body, CancellationToken ct)
+    {
+        if (await UnknownTeamAsync(db, body.TeamIds, ct) is { } unknown) return (null, unknown);
+        var (agent, verdict) = await accounts.CreateAsync(body.Name, body.Email, body.Role, body.Password, ct);
+        if (agent is null)
+        {
+            return (null, verdict.Code == "agent.email_taken" ? Problems.Conflict(verdict.Code, verdict.Message!, verdict.Field) : Problems.Validation(verdict.Field ?? "email", verdict.Message!));
+        }
+        agent.Update(new AgentChange { Tier = body.Tier, Skills = body.Skills, TeamIds = body.TeamIds });
+        await db.SaveChangesAsync(ct);
+        staffCache.ForgetAgent(agent.Id);
+        return (ToDto(agent), null);
+    }
+
+    /// <summary>
+    /// Changes a staff member (the request already validated) on behalf of <paramref name="actingAgentId"/>, who may not demote
+    /// or deactivate themselves; with <paramref name="ifMatch"/> (<c>"v{Version}"</c>) a change to someone changed since is refused (stale).
+    /// </summary>
+    public static async Task<(AgentDto? Agent, ProblemHttpResult? Problem)> UpdateAgentAsync(
+        LoopdeskDb db, StaffCache staffCache, Guid id, UpdateAgentRequest body, Guid actingAgentId, string? ifMatch, CancellationToken ct)
+    {
         var agent = await db.Agents.FirstOrDefaultAsync(a => a.Id == id, ct);
-        if (agent is null) return Problems.NotFound("agent");
-        if (await UnknownTeamAsync(db, body.TeamIds, ct) is { } unknown) return unknown;
+        if (agent is null) return (null, Problems.NotFound("agent"));
+        if (ifMatch is not null && ifMatch != ETag(agent)) return (null, Problems.PreconditionFailed(ETag(agent)));
+        if (await UnknownTeamAsync(db, body.TeamIds, ct) is { } unknown) return (null, unknown);
         if (body.CalendarId is { HasValue: true, Value: { } calendar } && !await db.Calendars.AnyAsync(c => c.Id == calendar, ct))
-            return Problems.Unprocessable("calendar.unknown", "No calendar with that id.", "calendarId");
-        if (id == user.AgentId() && ((body.Role is { } role && role != AgentRole.Admin) || body.Active == false))
-            return Problems.Unprocessable("agent.self_demotion", "You cannot remove your own admin role or deactivate yourself; ask another admin.", body.Role is null ? "active" : "role");
+            return (null, Problems.Unprocessable("calendar.unknown", "No calendar with that id.", "calendarId"));
+        if (id == actingAgentId && ((body.Role is { } role && role != AgentRole.Admin) || body.Active == false))
+            return (null, Problems.Unprocessable("agent.self_demotion", "You cannot remove your own admin role or deactivate yourself; ask another admin.", body.Role is null ? "active" : "role"));
         agent.Update(new AgentChange
         {
             Name = body.Name, Role = body.Role, Tier = body.Tier, Skills = body.Skills, TeamIds = body.TeamIds, Active = body.Active, ChatCapacity = body.ChatCapacity,
@@ -152,8 +172,10 @@ public static class AgentEndpoints
         // a role or activity change must reach the agent's next request, by token or by cookie, not when the cache expires
         foreach (var hash in await db.ApiTokens.Where(t => t.AgentId == id).Select(t => t.Hash).ToListAsync(ct)) staffCache.Forget(hash);
         staffCache.ForgetAgent(id);
-        return TypedResults.Ok(ToDto(agent));
+        return (ToDto(agent), null);
     }
+
+    public static string ETag(Agent a) => $"\"v{a.Version}\"";
 
     private static async Task<Results<Ok<List<TokenDto>>, ProblemHttpResult>> ListTokensAsync(Guid id, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
     {

@@ -130,10 +130,13 @@ public static class EmailEndpoints
         m.SmtpHost is null ? null : new SmtpSettingsDto(m.SmtpHost, m.SmtpPort, Wire.Name(m.SmtpSecurity), Wire.Name(m.SmtpLogin), m.SmtpUsername, m.SmtpSecret is not null),
         m.InboundSecretHash is not null, m.BlockedSenders, m.LastPolledAt, m.LastError, m.Version, inboundSecret);
 
-    private static string ETag(Mailbox m) => $"\"v{m.Version}\"";
+    private static string ETag(Mailbox m) => ETag(m.Version);
 
-    private static async Task<Ok<List<MailboxDto>>> ListAsync(LoopdeskDb db, CancellationToken ct)
-        => TypedResults.Ok((await db.Mailboxes.AsNoTracking().OrderBy(m => m.Name).ToListAsync(ct)).Select(m => ToDto(m)).ToList());
+    private static async Task<Ok<List<MailboxDto>>> ListAsync(LoopdeskDb db, CancellationToken ct) => TypedResults.Ok(await ListMailboxesAsync(db, ct));
+
+    /// <summary>The mailboxes by name, without their secrets.</summary>
+    public static async Task<List<MailboxDto>> ListMailboxesAsync(LoopdeskDb db, CancellationToken ct)
+        => (await db.Mailboxes.AsNoTracking().OrderBy(m => m.Name).ToListAsync(ct)).Select(m => ToDto(m)).ToList();
 
     private static async Task<Results<Ok<MailboxDto>, ProblemHttpResult>> GetAsync(Guid id, LoopdeskDb db, HttpContext http, CancellationToken ct)
     {
@@ -146,48 +149,74 @@ public static class EmailEndpoints
     private static async Task<Results<Created<MailboxDto>, ProblemHttpResult>> CreateAsync(
         MailboxRequest request, LoopdeskDb db, MailSecrets secrets, TimeProvider clock, MailboxPoller poller, HttpContext http, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(request.Name)) return Problems.Validation("name", "A mailbox needs a name.");
-        if (EmailAddress.Normalize(request.Address, out var problem) is not { } address) return Problems.Validation("address", $"The address {problem ?? "is missing"}.");
-        var mailbox = new Mailbox(request.Name.Trim(), address, clock.GetUtcNow());
-        string? generated = null;
-        if (request.InboundSecret is null)
-        {
-            generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
-            mailbox.InboundSecretHash = MailSecrets.Hash(generated);
-        }
-        if (await ApplyAsync(mailbox, request, db, secrets, ct) is { } refused) return refused;
-        db.Mailboxes.Add(mailbox);
-        if (await SaveAsync(db, mailbox, ct) is { } conflict) return conflict;
-        poller.MailboxesChanged();
-        http.Response.Headers.ETag = ETag(mailbox);
-        return TypedResults.Created($"/api/v1/mailboxes/{mailbox.Id}", ToDto(mailbox, generated));
+        var (mailbox, problem) = await CreateMailboxAsync(db, secrets, poller, request, clock.GetUtcNow(), ct);
+        if (mailbox is null) return problem!;
+        http.Response.Headers.ETag = ETag(mailbox.Version);
+        return TypedResults.Created($"/api/v1/mailboxes/{mailbox.Id}", mailbox);
     }
 
     private static async Task<Results<Ok<MailboxDto>, ProblemHttpResult>> UpdateAsync(
         Guid id, MailboxRequest request, LoopdeskDb db, MailSecrets secrets, TimeProvider clock, MailboxPoller poller, HttpContext http,
         [FromHeader(Name = "If-Match")] string? ifMatch, CancellationToken ct)
     {
+        var (mailbox, problem) = await UpdateMailboxAsync(db, secrets, poller, id, request, ifMatch, clock.GetUtcNow(), ct);
+        if (mailbox is null) return problem!;
+        http.Response.Headers.ETag = ETag(mailbox.Version);
+        return TypedResults.Ok(mailbox);
+    }
+
+    /// <summary>
+    /// Connects a mailbox (the request already validated). Without an inbound secret one is made and is in the answer, this
+    /// once. The problem says why not.
+    /// </summary>
+    public static async Task<(MailboxDto? Mailbox, ProblemHttpResult? Problem)> CreateMailboxAsync(
+        LoopdeskDb db, MailSecrets secrets, MailboxPoller poller, MailboxRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.Name)) return (null, Problems.Validation("name", "A mailbox needs a name."));
+        if (EmailAddress.Normalize(request.Address, out var problem) is not { } address) return (null, Problems.Validation("address", $"The address {problem ?? "is missing"}."));
+        var mailbox = new Mailbox(request.Name.Trim(), address, now);
+        string? generated = null;
+        if (request.InboundSecret is null)
+        {
+            generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+            mailbox.InboundSecretHash = MailSecrets.Hash(generated);
+        }
+        if (await ApplyAsync(mailbox, request, db, secrets, ct) is { } refused) return (null, refused);
+        db.Mailboxes.Add(mailbox);
+        if (await SaveAsync(db, mailbox, ct) is { } conflict) return (null, conflict);
+        poller.MailboxesChanged();
+        return (ToDto(mailbox, generated), null);
+    }
+
+    /// <summary>
+    /// Changes a mailbox (the request already validated): fields left out stay, a section given replaces that section, a
+    /// secret left out keeps the stored one. A stale <paramref name="ifMatch"/> is refused; null does not check.
+    /// </summary>
+    public static async Task<(MailboxDto? Mailbox, ProblemHttpResult? Problem)> UpdateMailboxAsync(
+        LoopdeskDb db, MailSecrets secrets, MailboxPoller poller, Guid id, MailboxRequest request, string? ifMatch, DateTimeOffset now, CancellationToken ct)
+    {
         var mailbox = await db.Mailboxes.FirstOrDefaultAsync(x => x.Id == id, ct);
-        if (mailbox is null) return Problems.NotFound("mailbox");
-        if (ifMatch is not null && ifMatch != "*" && ifMatch != ETag(mailbox)) return Problems.PreconditionFailed(ETag(mailbox));
+        if (mailbox is null) return (null, Problems.NotFound("mailbox"));
+        if (ifMatch is not null && ifMatch != "*" && ifMatch != ETag(mailbox)) return (null, Problems.PreconditionFailed(ETag(mailbox)));
         if (request.Name is { } name)
         {
-            if (string.IsNullOrWhiteSpace(name)) return Problems.Validation("name", "A mailbox needs a name.");
+            if (string.IsNullOrWhiteSpace(name)) return (null, Problems.Validation("name", "A mailbox needs a name."));
             mailbox.Name = name.Trim();
         }
         if (request.Address is not null)
         {
-            if (EmailAddress.Normalize(request.Address, out var problem) is not { } address) return Problems.Validation("address", $"The address {problem}.");
+            if (EmailAddress.Normalize(request.Address, out var problem) is not { } address) return (null, Problems.Validation("address", $"The address {problem}."));
             mailbox.Address = address;
         }
-        if (await ApplyAsync(mailbox, request, db, secrets, ct) is { } refused) return refused;
-        mailbox.UpdatedAt = clock.GetUtcNow();
+        if (await ApplyAsync(mailbox, request, db, secrets, ct) is { } refused) return (null, refused);
+        mailbox.UpdatedAt = now;
         mailbox.Version++;
-        if (await SaveAsync(db, mailbox, ct) is { } conflict) return conflict;
+        if (await SaveAsync(db, mailbox, ct) is { } conflict) return (null, conflict);
         poller.MailboxesChanged();
-        http.Response.Headers.ETag = ETag(mailbox);
-        return TypedResults.Ok(ToDto(mailbox));
+        return (ToDto(mailbox), null);
     }
+
+    public static string ETag(int version) => $"\"v{version}\"";
 
     private static async Task<ProblemHttpResult?> SaveAsync(LoopdeskDb db, Mailbox mailbox, CancellationToken ct)
     {
@@ -292,19 +321,27 @@ public static class EmailEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, LoopdeskDb db, MailboxPoller poller, CancellationToken ct)
+        => await DeleteMailboxAsync(db, poller, id, ct) is { } problem ? problem : TypedResults.NoContent();
+
+    /// <summary>Removes a mailbox; its mail stays on the tickets.</summary>
+    public static async Task<ProblemHttpResult?> DeleteMailboxAsync(LoopdeskDb db, MailboxPoller poller, Guid id, CancellationToken ct)
     {
         var mailbox = await db.Mailboxes.FirstOrDefaultAsync(x => x.Id == id, ct);
         if (mailbox is null) return Problems.NotFound("mailbox");
         db.Mailboxes.Remove(mailbox);
         await db.SaveChangesAsync(ct);
         poller.MailboxesChanged();
-        return TypedResults.NoContent();
+        return null;
     }
 
     private static async Task<Results<Ok<MailboxTestDto>, ProblemHttpResult>> TestAsync(Guid id, LoopdeskDb db, MailSecrets secrets, CancellationToken ct)
+        => await TestMailboxAsync(db, secrets, id, ct) is { } test ? TypedResults.Ok(test) : Problems.NotFound("mailbox");
+
+    /// <summary>Connects and signs in to the mailbox's IMAP and SMTP servers and says what happened for each; null when there is no such mailbox.</summary>
+    public static async Task<MailboxTestDto?> TestMailboxAsync(LoopdeskDb db, MailSecrets secrets, Guid id, CancellationToken ct)
     {
         var m = await db.Mailboxes.AsNoTracking().FirstOrDefaultAsync(x => x.Id == id, ct);
-        if (m is null) return Problems.NotFound("mailbox");
+        if (m is null) return null;
         ConnectionCheck? imap = null, smtp = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(20));
@@ -343,7 +380,7 @@ public static class EmailEndpoints
                 smtp = new ConnectionCheck(false, e.Message);
             }
         }
-        return TypedResults.Ok(new MailboxTestDto(imap, smtp));
+        return new MailboxTestDto(imap, smtp);
     }
 
     private static async Task<Results<Accepted<InboundAcceptedDto>, ProblemHttpResult>> PostMimeAsync(

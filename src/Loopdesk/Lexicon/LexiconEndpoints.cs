@@ -84,34 +84,61 @@ public static class LexiconEndpoints
 
     internal static LexiconFindingDto ToDto(LexiconFinding f) => new(f.Start, f.Length, f.Text, f.RuleId, f.Category, f.Why, f.Suggestion);
 
-    private static async Task<Ok<List<LexiconEntryDto>>> ListAsync(LoopdeskDb db, CancellationToken ct)
+    private static async Task<Ok<List<LexiconEntryDto>>> ListAsync(LoopdeskDb db, CancellationToken ct) => TypedResults.Ok(await ListEntriesAsync(db, ct));
+
+    /// <summary>The lexicon by category and id, switched-off entries included.</summary>
+    public static async Task<List<LexiconEntryDto>> ListEntriesAsync(LoopdeskDb db, CancellationToken ct)
     {
         var rows = await db.Lexicon.AsNoTracking().OrderBy(r => r.Category).ThenBy(r => r.Id).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(ToDto).ToList());
+        return rows.Select(ToDto).ToList();
     }
 
     private static async Task<Results<Created<LexiconEntryDto>, ProblemHttpResult>> CreateAsync(
         LexiconEntryRequest body, LoopdeskDb db, LexiconService lexicon, TimeProvider clock, CancellationToken ct)
     {
-        var entry = new LexiconEntry(body.Id.Trim(), body.Category, body.Pattern, body.IsRegex, body.Why.Trim(), body.Suggestion.Trim());
-        var verdict = LexiconEntries.Validate(entry);
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        // the id is the entry's address (/lexicon/{id}): one with a slash in it could never be changed or deleted
-        if (!char.IsAsciiLetterOrDigit(entry.Id[0]) || !entry.Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
-            return Problems.Unprocessable("lexicon.invalid_id", "An id is letters, digits, dots, dashes and underscores, starting with a letter or digit, like banned.my-phrase.", "id");
-        if (await db.Lexicon.AnyAsync(r => r.Id == entry.Id, ct)) return Problems.Conflict("lexicon.exists", "An entry with that id exists; change it with PATCH.", "id");
-        var row = new LexiconRow(entry, body.Enabled, clock.GetUtcNow());
-        db.Lexicon.Add(row);
-        await db.SaveChangesAsync(ct);
-        lexicon.Invalidate();
-        return TypedResults.Created($"/api/v1/lexicon/{Uri.EscapeDataString(row.Id)}", ToDto(row));
+        var (entry, problem) = await CreateEntryAsync(db, lexicon, body, clock.GetUtcNow(), ct);
+        return entry is null ? problem! : TypedResults.Created($"/api/v1/lexicon/{Uri.EscapeDataString(entry.Id)}", entry);
     }
 
     private static async Task<Results<Ok<LexiconEntryDto>, ProblemHttpResult>> UpdateAsync(
         string id, LexiconEntryChange body, LoopdeskDb db, LexiconService lexicon, TimeProvider clock, CancellationToken ct)
     {
+        var (entry, problem) = await UpdateEntryAsync(db, lexicon, id, body, clock.GetUtcNow(), null, ct);
+        return entry is null ? problem! : TypedResults.Ok(entry);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, LoopdeskDb db, LexiconService lexicon, CancellationToken ct)
+        => await DeleteEntryAsync(db, lexicon, id, ct) is { } problem ? problem : TypedResults.NoContent();
+
+    /// <summary>Adds an entry after checking its pattern and id; the problem says why not.</summary>
+    public static async Task<(LexiconEntryDto? Entry, ProblemHttpResult? Problem)> CreateEntryAsync(
+        LoopdeskDb db, LexiconService lexicon, LexiconEntryRequest body, DateTimeOffset now, CancellationToken ct)
+    {
+        var entry = new LexiconEntry(body.Id.Trim(), body.Category, body.Pattern, body.IsRegex, body.Why.Trim(), body.Suggestion.Trim());
+        var verdict = LexiconEntries.Validate(entry);
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+        // the id is the entry's address (/lexicon/{id}): one with a slash in it could never be changed or deleted
+        if (!char.IsAsciiLetterOrDigit(entry.Id[0]) || !entry.Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
+            return (null, Problems.Unprocessable("lexicon.invalid_id", "An id is letters, digits, dots, dashes and underscores, starting with a letter or digit, like banned.my-phrase.", "id"));
+        if (await db.Lexicon.AnyAsync(r => r.Id == entry.Id, ct)) return (null, Problems.Conflict("lexicon.exists", "An entry with that id exists; change it with PATCH.", "id"));
+        var row = new LexiconRow(entry, body.Enabled, now);
+        db.Lexicon.Add(row);
+        await db.SaveChangesAsync(ct);
+        lexicon.Invalidate();
+        return (ToDto(row), null);
+    }
+
+    /// <summary>
+    /// Changes or switches an entry; with <paramref name="unchangedSince"/> (the updatedAt the caller read) an entry changed
+    /// since is refused (stale), null does not check. The problem says why nothing changed.
+    /// </summary>
+    public static async Task<(LexiconEntryDto? Entry, ProblemHttpResult? Problem)> UpdateEntryAsync(
+        LoopdeskDb db, LexiconService lexicon, string id, LexiconEntryChange body, DateTimeOffset now, DateTimeOffset? unchangedSince, CancellationToken ct)
+    {
         var row = await db.Lexicon.FirstOrDefaultAsync(r => r.Id == id, ct);
-        if (row is null) return Problems.NotFound("lexicon entry");
+        if (row is null) return (null, Problems.NotFound("lexicon entry"));
+        if (unchangedSince is { } since && row.UpdatedAt != since)
+            return (null, Problems.Conflict("stale", "The entry changed since you read it; read it again and retry."));
         var current = row.ToEntry();
         var entry = current with
         {
@@ -122,14 +149,15 @@ public static class LexiconEndpoints
             Suggestion = body.Suggestion?.Trim() ?? current.Suggestion,
         };
         var verdict = LexiconEntries.Validate(entry);
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        row.Set(entry, body.Enabled ?? row.Enabled, clock.GetUtcNow());
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+        row.Set(entry, body.Enabled ?? row.Enabled, now);
         await db.SaveChangesAsync(ct);
         lexicon.Invalidate();
-        return TypedResults.Ok(ToDto(row));
+        return (ToDto(row), null);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, LoopdeskDb db, LexiconService lexicon, CancellationToken ct)
+    /// <summary>Deletes an entry an admin added; shipped entries are switched off instead.</summary>
+    public static async Task<ProblemHttpResult?> DeleteEntryAsync(LoopdeskDb db, LexiconService lexicon, string id, CancellationToken ct)
     {
         var row = await db.Lexicon.FirstOrDefaultAsync(r => r.Id == id, ct);
         if (row is null) return Problems.NotFound("lexicon entry");
@@ -138,7 +166,7 @@ public static class LexiconEndpoints
         db.Lexicon.Remove(row);
         await db.SaveChangesAsync(ct);
         lexicon.Invalidate();
-        return TypedResults.NoContent();
+        return null;
     }
 
     private static LexiconEntryDto ToDto(LexiconRow r)

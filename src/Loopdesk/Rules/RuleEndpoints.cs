@@ -77,10 +77,13 @@ public static class RuleEndpoints
         return rules;
     }
 
-    private static async Task<Ok<List<RuleDto>>> ListAsync(LoopdeskDb db, RuleBook book, CancellationToken ct)
+    private static async Task<Ok<List<RuleDto>>> ListAsync(LoopdeskDb db, RuleBook book, CancellationToken ct) => TypedResults.Ok(await ListRulesAsync(db, book, ct));
+
+    /// <summary>Every rule in running order, built-in ones with their settings explained.</summary>
+    public static async Task<List<RuleDto>> ListRulesAsync(LoopdeskDb db, RuleBook book, CancellationToken ct)
     {
         var rules = await db.Rules.AsNoTracking().ToListAsync(ct);
-        return TypedResults.Ok(rules.OrderBy(r => r.Position).ThenBy(r => r.CreatedAt).Select(r => r.ToDto(book)).ToList());
+        return rules.OrderBy(r => r.Position).ThenBy(r => r.CreatedAt).Select(r => r.ToDto(book)).ToList();
     }
 
     private static async Task<Results<Ok<RuleDto>, ProblemHttpResult>> GetAsync(Guid id, LoopdeskDb db, RuleBook book, HttpContext http, CancellationToken ct)
@@ -94,11 +97,33 @@ public static class RuleEndpoints
     private static async Task<Results<Created<RuleDto>, ProblemHttpResult>> CreateAsync(
         CreateRuleRequest body, LoopdeskDb db, RuleBook book, TimeProvider clock, IOptions<LoopdeskOptions> options, HttpContext http, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(body.Name) || TextRules.FindProblem(body.Name) is not null) return Problems.Validation("name", "Give the rule a plain name.");
-        var verdict = RuleVocabulary.Validate(body.Events, body.Conditions, body.Actions, options.Value.Rules.AllowPrivateWebhooks);
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        if (await CheckReferencesAsync(db, body.Actions, ct) is { } bad) return bad;
-        var now = clock.GetUtcNow();
+        var (rule, problem) = await CreateRuleAsync(db, book, body, clock.GetUtcNow(), options.Value.Rules.AllowPrivateWebhooks, ct);
+        if (rule is null) return problem!;
+        http.Response.Headers.ETag = rule.ETag;
+        return TypedResults.Created($"/api/v1/rules/{rule.Id}", rule.ToDto(book));
+    }
+
+    private static async Task<Results<Ok<RuleDto>, ProblemHttpResult>> UpdateAsync(
+        Guid id, UpdateRuleRequest body, [FromHeader(Name = "If-Match")] string? ifMatch, LoopdeskDb db, RuleBook book, TimeProvider clock,
+        IOptions<LoopdeskOptions> options, HttpContext http, CancellationToken ct)
+    {
+        var (rule, problem) = await UpdateRuleAsync(db, book, id, body, ifMatch, clock.GetUtcNow(), options.Value.Rules.AllowPrivateWebhooks, ct);
+        if (rule is null) return problem!;
+        http.Response.Headers.ETag = rule.ETag;
+        return TypedResults.Ok(rule.ToDto(book));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, LoopdeskDb db, RuleBook book, CancellationToken ct)
+        => await DeleteRuleAsync(db, book, id, ct) is { } problem ? problem : TypedResults.NoContent();
+
+    /// <summary>Writes a rule (the request already validated); <paramref name="allowPrivateWebhooks"/> is the operator's setting. The problem says why not.</summary>
+    public static async Task<(Rule? Rule, ProblemHttpResult? Problem)> CreateRuleAsync(
+        LoopdeskDb db, RuleBook book, CreateRuleRequest body, DateTimeOffset now, bool allowPrivateWebhooks, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body.Name) || TextRules.FindProblem(body.Name) is not null) return (null, Problems.Validation("name", "Give the rule a plain name."));
+        var verdict = RuleVocabulary.Validate(body.Events, body.Conditions, body.Actions, allowPrivateWebhooks);
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+        if (await CheckReferencesAsync(db, body.Actions, ct) is { } bad) return (null, bad);
         var rule = Rule.Create(body.Name, now);
         rule.Update(new RuleChange
         {
@@ -108,49 +133,50 @@ public static class RuleEndpoints
         db.Rules.Add(rule);
         await db.SaveChangesAsync(ct);
         book.Invalidate();
-        http.Response.Headers.ETag = rule.ETag;
-        return TypedResults.Created($"/api/v1/rules/{rule.Id}", rule.ToDto(book));
+        return (rule, null);
     }
 
-    private static async Task<Results<Ok<RuleDto>, ProblemHttpResult>> UpdateAsync(
-        Guid id, UpdateRuleRequest body, [FromHeader(Name = "If-Match")] string? ifMatch, LoopdeskDb db, RuleBook book, TimeProvider clock,
-        IOptions<LoopdeskOptions> options, HttpContext http, CancellationToken ct)
+    /// <summary>
+    /// Changes a rule (the request already validated): a built-in one takes only its switch, name, description, position and
+    /// settings. A stale <paramref name="ifMatch"/> is refused; null does not check. The problem says why nothing changed.
+    /// </summary>
+    public static async Task<(Rule? Rule, ProblemHttpResult? Problem)> UpdateRuleAsync(
+        LoopdeskDb db, RuleBook book, Guid id, UpdateRuleRequest body, string? ifMatch, DateTimeOffset now, bool allowPrivateWebhooks, CancellationToken ct)
     {
         var rule = await db.Rules.FirstOrDefaultAsync(r => r.Id == id, ct);
-        if (rule is null) return Problems.NotFound("rule");
-        if (ifMatch is not null && ifMatch != rule.ETag && ifMatch != "*") return Problems.PreconditionFailed(rule.ETag);
+        if (rule is null) return (null, Problems.NotFound("rule"));
+        if (ifMatch is not null && ifMatch != rule.ETag && ifMatch != "*") return (null, Problems.PreconditionFailed(rule.ETag));
         if (body.Name is not null && (string.IsNullOrWhiteSpace(body.Name) || TextRules.FindProblem(body.Name) is not null))
-            return Problems.Validation("name", "Give the rule a plain name.");
+            return (null, Problems.Validation("name", "Give the rule a plain name."));
         if (rule.Key is { } key)
         {
             if (body.Events is not null || body.Conditions is not null || body.Actions is not null || body.Match is not null)
-                return Problems.Unprocessable("rule.builtin", "A built-in rule's events, conditions and actions are its code; change its settings instead.", "settings");
+                return (null, Problems.Unprocessable("rule.builtin", "A built-in rule's events, conditions and actions are its code; change its settings instead.", "settings"));
             if (body.Settings is not null && book.Builtins.TryGetValue(key, out var builtin) && CheckSettings(builtin, body.Settings) is { IsOk: false } badSetting)
-                return Problems.RuleViolation(badSetting);
+                return (null, Problems.RuleViolation(badSetting));
             if (body.Settings is { } s && s.TryGetValue("teamId", out var team) && team.ValueKind == JsonValueKind.String
                 && Guid.TryParse(team.GetString(), out var teamId) && !await db.Teams.AnyAsync(t => t.Id == teamId, ct))
-                return Problems.Unprocessable("team.unknown", "No team with that id.", "settings.teamId");
+                return (null, Problems.Unprocessable("team.unknown", "No team with that id.", "settings.teamId"));
         }
         else
         {
-            if (body.Settings is not null) return Problems.Unprocessable("rule.unknown_setting", "Only built-in rules have settings.", "settings");
-            var verdict = RuleVocabulary.Validate(body.Events ?? rule.Events, body.Conditions ?? rule.Conditions, body.Actions ?? rule.Actions,
-                options.Value.Rules.AllowPrivateWebhooks);
-            if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-            if (body.Actions is not null && await CheckReferencesAsync(db, body.Actions, ct) is { } bad) return bad;
+            if (body.Settings is not null) return (null, Problems.Unprocessable("rule.unknown_setting", "Only built-in rules have settings.", "settings"));
+            var verdict = RuleVocabulary.Validate(body.Events ?? rule.Events, body.Conditions ?? rule.Conditions, body.Actions ?? rule.Actions, allowPrivateWebhooks);
+            if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+            if (body.Actions is not null && await CheckReferencesAsync(db, body.Actions, ct) is { } bad) return (null, bad);
         }
         rule.Update(new RuleChange
         {
             Name = body.Name, Description = body.Description, Enabled = body.Enabled, Position = body.Position, Events = body.Events,
             Match = body.Match, Conditions = body.Conditions, Actions = body.Actions, Settings = body.Settings,
-        }, clock.GetUtcNow());
+        }, now);
         await db.SaveChangesAsync(ct);
         book.Invalidate();
-        http.Response.Headers.ETag = rule.ETag;
-        return TypedResults.Ok(rule.ToDto(book));
+        return (rule, null);
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(Guid id, LoopdeskDb db, RuleBook book, CancellationToken ct)
+    /// <summary>Deletes a rule an admin wrote, with its log; the problem says why not.</summary>
+    public static async Task<ProblemHttpResult?> DeleteRuleAsync(LoopdeskDb db, RuleBook book, Guid id, CancellationToken ct)
     {
         var rule = await db.Rules.FirstOrDefaultAsync(r => r.Id == id, ct);
         if (rule is null) return Problems.NotFound("rule");
@@ -159,7 +185,7 @@ public static class RuleEndpoints
         await db.RuleRuns.Where(r => r.RuleId == id).ExecuteDeleteAsync(ct);
         await db.SaveChangesAsync(ct);
         book.Invalidate();
-        return TypedResults.NoContent();
+        return null;
     }
 
     private static async Task<Results<Ok<List<RuleRunDto>>, ProblemHttpResult>> RunsAsync(Guid id, int? limit, LoopdeskDb db, CancellationToken ct)

@@ -63,7 +63,7 @@ public static class SlaEndpoints
     public static void MapSla(this IEndpointRouteBuilder app)
     {
         var calendars = app.MapGroup("/calendars").WithTags("Service levels").RequireAuthorization(Policies.Agent);
-        calendars.MapGet("/", ListCalendarsAsync).WithName("ListCalendars").WithSummary("Business-hours calendars");
+        calendars.MapGet("/", ListAllCalendarsAsync).WithName("ListCalendars").WithSummary("Business-hours calendars");
         calendars.MapPost("/", CreateCalendarAsync).WithName("CreateCalendar").RequireAuthorization(Policies.Admin).WithSummary("Add a calendar")
             .WithDescription("A time zone (IANA id), open hours per weekday ({day, start, end}, several a day for split shifts, end 24:00 for midnight) and "
                 + "holidays (dates). Overlapping hours or an unknown time zone are 422.");
@@ -85,39 +85,64 @@ public static class SlaEndpoints
             .WithDescription("Each clock's target, business time used, state (on-track, at-risk, breached, paused, met) and due time.");
     }
 
-    private static async Task<Ok<List<CalendarDto>>> ListCalendarsAsync(LoopdeskDb db, CancellationToken ct)
-        => TypedResults.Ok((await db.Calendars.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct)).Select(ToDto).ToList());
+    private static async Task<Ok<List<CalendarDto>>> ListAllCalendarsAsync(LoopdeskDb db, CancellationToken ct) => TypedResults.Ok(await ListCalendarsAsync(db, ct));
 
     private static async Task<Results<Created<CalendarDto>, ProblemHttpResult>> CreateCalendarAsync(
         CalendarRequest body, LoopdeskDb db, SlaTracker sla, TimeProvider clock, CancellationToken ct)
     {
-        if (CheckName(body.Name) is { } badName) return badName;
-        var verdict = CalendarRow.Parse(body.TimeZoneId, body.Hours, body.Holidays, out var calendar);
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        if (await db.Calendars.AnyAsync(c => c.Name == body.Name.Trim(), ct)) return Problems.Conflict("calendar.exists", "A calendar with that name exists.", "name");
-        var row = new CalendarRow(body.Name, calendar!, clock.GetUtcNow());
-        db.Calendars.Add(row);
-        await db.SaveChangesAsync(ct);
-        sla.Invalidate();
-        return TypedResults.Created($"/api/v1/calendars/{row.Id}", ToDto(row));
+        var (calendar, problem) = await SaveCalendarAsync(db, sla, null, body, clock.GetUtcNow(), null, ct);
+        return calendar is null ? problem! : TypedResults.Created($"/api/v1/calendars/{calendar.Id}", calendar);
     }
 
     private static async Task<Results<Ok<CalendarDto>, ProblemHttpResult>> ReplaceCalendarAsync(
         Guid id, CalendarRequest body, LoopdeskDb db, SlaTracker sla, TimeProvider clock, CancellationToken ct)
     {
-        var row = await db.Calendars.FirstOrDefaultAsync(c => c.Id == id, ct);
-        if (row is null) return Problems.NotFound("calendar");
-        if (CheckName(body.Name) is { } badName) return badName;
-        var verdict = CalendarRow.Parse(body.TimeZoneId, body.Hours, body.Holidays, out var calendar);
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
-        if (await db.Calendars.AnyAsync(c => c.Name == body.Name.Trim() && c.Id != id, ct)) return Problems.Conflict("calendar.exists", "A calendar with that name exists.", "name");
-        row.Set(body.Name, calendar!, clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        sla.Invalidate();
-        return TypedResults.Ok(ToDto(row));
+        var (calendar, problem) = await SaveCalendarAsync(db, sla, id, body, clock.GetUtcNow(), null, ct);
+        return calendar is null ? problem! : TypedResults.Ok(calendar);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteCalendarAsync(Guid id, LoopdeskDb db, SlaTracker sla, CancellationToken ct)
+        => await RemoveCalendarAsync(db, sla, id, ct) is { } problem ? problem : TypedResults.NoContent();
+
+    /// <summary>The calendars by name, as the API and the settings page list them.</summary>
+    public static async Task<List<CalendarDto>> ListCalendarsAsync(LoopdeskDb db, CancellationToken ct)
+        => (await db.Calendars.AsNoTracking().OrderBy(c => c.Name).ToListAsync(ct)).Select(ToDto).ToList();
+
+    /// <summary>
+    /// Adds a calendar (<paramref name="id"/> null) or replaces one; with <paramref name="ifMatch"/> (<c>"v{Version}"</c>) a
+    /// calendar changed since is not replaced (stale). The problem says why nothing changed.
+    /// </summary>
+    public static async Task<(CalendarDto? Calendar, ProblemHttpResult? Problem)> SaveCalendarAsync(
+        LoopdeskDb db, SlaTracker sla, Guid? id, CalendarRequest body, DateTimeOffset now, string? ifMatch, CancellationToken ct)
+    {
+        CalendarRow? row = null;
+        if (id is not null)
+        {
+            row = await db.Calendars.FirstOrDefaultAsync(c => c.Id == id, ct);
+            if (row is null) return (null, Problems.NotFound("calendar"));
+            if (ifMatch is not null && ifMatch != ETag(row.Version)) return (null, Problems.PreconditionFailed(ETag(row.Version)));
+        }
+        if (CheckName(body.Name) is { } badName) return (null, badName);
+        var verdict = CalendarRow.Parse(body.TimeZoneId, body.Hours, body.Holidays, out var calendar);
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+        var name = body.Name.Trim();
+        if (await db.Calendars.AnyAsync(c => c.Name == name && (id == null || c.Id != id), ct)) return (null, Problems.Conflict("calendar.exists", "A calendar with that name exists.", "name"));
+        if (row is null)
+        {
+            row = new CalendarRow(body.Name, calendar!, now);
+            db.Calendars.Add(row);
+        }
+        else
+        {
+            row.Set(body.Name, calendar!, now);
+        }
+        await db.SaveChangesAsync(ct);
+        sla.Invalidate();
+        return (ToDto(row), null);
+    }
+
+    /// <summary>Deletes a calendar no policy counts in; the problem says why not.</summary>
+    public static async Task<ProblemHttpResult?> RemoveCalendarAsync(LoopdeskDb db, SlaTracker sla, Guid id, CancellationToken ct)
     {
         var row = await db.Calendars.FirstOrDefaultAsync(c => c.Id == id, ct);
         if (row is null) return Problems.NotFound("calendar");
@@ -125,39 +150,66 @@ public static class SlaEndpoints
         db.Calendars.Remove(row);
         await db.SaveChangesAsync(ct);
         sla.Invalidate();
-        return TypedResults.NoContent();
+        return null;
     }
 
-    private static async Task<Ok<List<SlaPolicyDto>>> ListPoliciesAsync(LoopdeskDb db, CancellationToken ct)
-        => TypedResults.Ok((await db.SlaPolicies.AsNoTracking().OrderBy(p => p.Position).ThenBy(p => p.CreatedAt).ToListAsync(ct)).Select(ToDto).ToList());
+    private static async Task<Ok<List<SlaPolicyDto>>> ListPoliciesAsync(LoopdeskDb db, CancellationToken ct) => TypedResults.Ok(await ListSlaPoliciesAsync(db, ct));
+
+    /// <summary>The SLA policies in the order they are tried.</summary>
+    public static async Task<List<SlaPolicyDto>> ListSlaPoliciesAsync(LoopdeskDb db, CancellationToken ct)
+        => (await db.SlaPolicies.AsNoTracking().OrderBy(p => p.Position).ThenBy(p => p.CreatedAt).ToListAsync(ct)).Select(ToDto).ToList();
 
     private static async Task<Results<Created<SlaPolicyDto>, ProblemHttpResult>> CreatePolicyAsync(
         SlaPolicyRequest body, LoopdeskDb db, SlaTracker sla, TimeProvider clock, CancellationToken ct)
     {
-        if (await CheckPolicyAsync(db, body, null, ct) is { } bad) return bad;
-        var row = new SlaPolicyRow(body.Name, clock.GetUtcNow());
-        Apply(row, body);
-        db.SlaPolicies.Add(row);
-        await db.SaveChangesAsync(ct);
-        sla.Invalidate();
-        return TypedResults.Created($"/api/v1/sla-policies/{row.Id}", ToDto(row));
+        var (policy, problem) = await SavePolicyAsync(db, sla, null, body, clock.GetUtcNow(), null, ct);
+        return policy is null ? problem! : TypedResults.Created($"/api/v1/sla-policies/{policy.Id}", policy);
     }
 
     private static async Task<Results<Ok<SlaPolicyDto>, ProblemHttpResult>> ReplacePolicyAsync(
         Guid id, SlaPolicyRequest body, LoopdeskDb db, SlaTracker sla, TimeProvider clock, CancellationToken ct)
     {
-        var row = await db.SlaPolicies.FirstOrDefaultAsync(p => p.Id == id, ct);
-        if (row is null) return Problems.NotFound("SLA policy");
-        if (await CheckPolicyAsync(db, body, id, ct) is { } bad) return bad;
-        Apply(row, body);
-        row.UpdatedAt = clock.GetUtcNow();
-        row.Version++;
-        await db.SaveChangesAsync(ct);
-        sla.Invalidate();
-        return TypedResults.Ok(ToDto(row));
+        var (policy, problem) = await SavePolicyAsync(db, sla, id, body, clock.GetUtcNow(), null, ct);
+        return policy is null ? problem! : TypedResults.Ok(policy);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeletePolicyAsync(Guid id, LoopdeskDb db, SlaTracker sla, CancellationToken ct)
+        => await RemovePolicyAsync(db, sla, id, ct) is { } problem ? problem : TypedResults.NoContent();
+
+    /// <summary>
+    /// Adds an SLA policy (<paramref name="id"/> null) or replaces one; with <paramref name="ifMatch"/> (<c>"v{Version}"</c>) a
+    /// policy changed since is not replaced (stale). The problem says why nothing changed.
+    /// </summary>
+    public static async Task<(SlaPolicyDto? Policy, ProblemHttpResult? Problem)> SavePolicyAsync(
+        LoopdeskDb db, SlaTracker sla, Guid? id, SlaPolicyRequest body, DateTimeOffset now, string? ifMatch, CancellationToken ct)
+    {
+        SlaPolicyRow? row = null;
+        if (id is not null)
+        {
+            row = await db.SlaPolicies.FirstOrDefaultAsync(p => p.Id == id, ct);
+            if (row is null) return (null, Problems.NotFound("SLA policy"));
+            if (ifMatch is not null && ifMatch != ETag(row.Version)) return (null, Problems.PreconditionFailed(ETag(row.Version)));
+        }
+        if (await CheckPolicyAsync(db, body, id, ct) is { } bad) return (null, bad);
+        if (row is null)
+        {
+            row = new SlaPolicyRow(body.Name, now);
+            Apply(row, body);
+            db.SlaPolicies.Add(row);
+        }
+        else
+        {
+            Apply(row, body);
+            row.UpdatedAt = now;
+            row.Version++;
+        }
+        await db.SaveChangesAsync(ct);
+        sla.Invalidate();
+        return (ToDto(row), null);
+    }
+
+    /// <summary>Deletes a policy no ticket is measured by; the problem says why not.</summary>
+    public static async Task<ProblemHttpResult?> RemovePolicyAsync(LoopdeskDb db, SlaTracker sla, Guid id, CancellationToken ct)
     {
         var row = await db.SlaPolicies.FirstOrDefaultAsync(p => p.Id == id, ct);
         if (row is null) return Problems.NotFound("SLA policy");
@@ -166,8 +218,10 @@ public static class SlaEndpoints
         db.SlaPolicies.Remove(row);
         await db.SaveChangesAsync(ct);
         sla.Invalidate();
-        return TypedResults.NoContent();
+        return null;
     }
+
+    public static string ETag(int version) => $"\"v{version}\"";
 
     private static async Task<Results<Ok<TicketSlaDto>, ProblemHttpResult>> TicketSlaAsync(
         string reference, ClaimsPrincipal user, LoopdeskDb db, SlaTracker sla, TimeProvider clock, CancellationToken ct)

@@ -59,12 +59,7 @@ public static class TeamEndpoints
         return teams;
     }
 
-    private static async Task<Ok<List<TeamDto>>> ListAsync(LoopdeskDb db, CancellationToken ct)
-    {
-        var teams = await db.Teams.AsNoTracking().OrderBy(t => t.Name).ToListAsync(ct);
-        var agents = await db.Agents.AsNoTracking().Where(a => a.Active).Select(a => new { a.Id, a.TeamIds }).ToListAsync(ct);
-        return TypedResults.Ok(teams.Select(t => ToDto(t, agents.Where(a => a.TeamIds.Contains(t.Id)).Select(a => a.Id).ToList())).ToList());
-    }
+    private static async Task<Ok<List<TeamDto>>> ListAsync(LoopdeskDb db, CancellationToken ct) => TypedResults.Ok(await ListTeamsAsync(db, ct));
 
     private static async Task<Results<Ok<TeamDto>, ProblemHttpResult>> GetAsync(Guid id, LoopdeskDb db, CancellationToken ct)
     {
@@ -75,30 +70,58 @@ public static class TeamEndpoints
 
     private static async Task<Results<Created<TeamDto>, ProblemHttpResult>> CreateAsync(CreateTeamRequest body, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
     {
-        var name = body.Name.Trim();
-        if (await db.Teams.AnyAsync(t => t.Name == name, ct)) return Problems.Conflict("team.name_taken", "A team with this name exists.", "name");
-        if (body.LeadId is { } leadId && !await db.Agents.AnyAsync(a => a.Id == leadId, ct)) return Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId");
-        var team = new Team(name, body.Description, clock.GetUtcNow());
-        if (body.LeadId is not null) team.Update(null, null, body.LeadId, false);
-        if (body.Routing != team.Routing) team.Route(body.Routing);
-        db.Teams.Add(team);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/teams/{team.Id}", ToDto(team, []));
+        var (team, problem) = await CreateTeamAsync(db, body, clock.GetUtcNow(), ct);
+        return team is null ? problem! : TypedResults.Created($"/api/v1/teams/{team.Id}", team);
     }
 
     private static async Task<Results<Ok<TeamDto>, ProblemHttpResult>> UpdateAsync(Guid id, UpdateTeamRequest body, LoopdeskDb db, CancellationToken ct)
     {
+        var (team, problem) = await UpdateTeamAsync(db, id, body, null, ct);
+        return team is null ? problem! : TypedResults.Ok(team);
+    }
+
+    /// <summary>The teams with their active members, by name: the list the API and the settings page show.</summary>
+    public static async Task<List<TeamDto>> ListTeamsAsync(LoopdeskDb db, CancellationToken ct)
+    {
+        var teams = await db.Teams.AsNoTracking().OrderBy(t => t.Name).ToListAsync(ct);
+        var agents = await db.Agents.AsNoTracking().Where(a => a.Active).Select(a => new { a.Id, a.TeamIds }).ToListAsync(ct);
+        return teams.Select(t => ToDto(t, agents.Where(a => a.TeamIds.Contains(t.Id)).Select(a => a.Id).ToList())).ToList();
+    }
+
+    /// <summary>Creates a team (the request already validated); the problem says why not.</summary>
+    public static async Task<(TeamDto? Team, ProblemHttpResult? Problem)> CreateTeamAsync(LoopdeskDb db, CreateTeamRequest body, DateTimeOffset now, CancellationToken ct)
+    {
+        var name = body.Name.Trim();
+        if (await db.Teams.AnyAsync(t => t.Name == name, ct)) return (null, Problems.Conflict("team.name_taken", "A team with this name exists.", "name"));
+        if (body.LeadId is { } leadId && !await db.Agents.AnyAsync(a => a.Id == leadId, ct)) return (null, Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId"));
+        var team = new Team(name, body.Description, now);
+        if (body.LeadId is not null) team.Update(null, null, body.LeadId, false);
+        if (body.Routing != team.Routing) team.Route(body.Routing);
+        db.Teams.Add(team);
+        await db.SaveChangesAsync(ct);
+        return (ToDto(team, []), null);
+    }
+
+    /// <summary>
+    /// Changes a team (the request already validated); with <paramref name="ifMatch"/> (<c>"v{Version}"</c>) a change to a team
+    /// changed since is refused (stale). The problem says why nothing changed.
+    /// </summary>
+    public static async Task<(TeamDto? Team, ProblemHttpResult? Problem)> UpdateTeamAsync(LoopdeskDb db, Guid id, UpdateTeamRequest body, string? ifMatch, CancellationToken ct)
+    {
         var team = await db.Teams.FirstOrDefaultAsync(t => t.Id == id, ct);
-        if (team is null) return Problems.NotFound("team");
+        if (team is null) return (null, Problems.NotFound("team"));
+        if (ifMatch is not null && ifMatch != ETag(team)) return (null, Problems.PreconditionFailed(ETag(team)));
         var name = body.Name?.Trim();
-        if (name is not null && await db.Teams.AnyAsync(t => t.Id != id && t.Name == name, ct)) return Problems.Conflict("team.name_taken", "A team with this name exists.", "name");
+        if (name is not null && await db.Teams.AnyAsync(t => t.Id != id && t.Name == name, ct)) return (null, Problems.Conflict("team.name_taken", "A team with this name exists.", "name"));
         if (body.LeadId is { HasValue: true, Value: { } leadId } && !await db.Agents.AnyAsync(a => a.Id == leadId, ct))
-            return Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId");
+            return (null, Problems.Unprocessable("agent.unknown", "No agent with that id.", "leadId"));
         team.Update(name, body.Description, body.LeadId.Value, body.LeadId is { HasValue: true, Value: null });
         if (body.Routing is { } routing) team.Route(routing);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(ToDto(team, await MembersAsync(db, id, ct)));
+        return (ToDto(team, await MembersAsync(db, id, ct)), null);
     }
+
+    public static string ETag(Team t) => $"\"v{t.Version}\"";
 
     private static Task<List<Guid>> MembersAsync(LoopdeskDb db, Guid teamId, CancellationToken ct)
         => db.Agents.AsNoTracking().Where(a => a.Active && a.TeamIds.Contains(teamId)).Select(a => a.Id).ToListAsync(ct);
