@@ -9,6 +9,8 @@ using Microsoft.Playwright;
 
 [assembly: AssemblyFixture(typeof(Loopdesk.E2E.WorkspaceHost))]
 [assembly: CaptureConsole]
+// one server and one browser, on small machines: tests take turns, so a slow moment is not mistaken for a failure
+[assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly)]
 
 namespace Loopdesk.E2E;
 
@@ -48,6 +50,7 @@ public sealed class WorkspaceHost : IAsyncLifetime
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
         await WaitForHealthAsync();
 
+        Assertions.SetDefaultExpectTimeout(15_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath(), Headless = true });
     }

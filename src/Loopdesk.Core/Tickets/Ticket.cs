@@ -298,6 +298,38 @@ public sealed class Ticket
         Touch(now);
     }
 
+    /// <summary>
+    /// Closes this ticket as merged into another of the same customer, so two tickets about one issue become one. The
+    /// caller moves the conversation (messages, contacts, commitments) to the target in the same transaction. The status
+    /// change says "mergedInto", so rules that react to a closed ticket (surveys) leave it alone.
+    /// </summary>
+    public Verdict MergeInto(Ticket target, Actor actor, DateTimeOffset now)
+    {
+        if (target.Id == Id) return Verdict.Deny("ticket.merge_self", "A ticket cannot be merged into itself.", "into");
+        if (target.CustomerId != CustomerId)
+            return Verdict.Deny("ticket.merge_other_customer", "Only tickets of the same customer can be merged; move the ticket to that customer first.", "into");
+        if (Status == TicketStatus.Closed) return Verdict.Deny("ticket.merge_closed", $"{Reference} is closed and cannot be merged.", "reference");
+        if (target.Status == TicketStatus.Closed)
+            return Verdict.Deny("ticket.merge_closed", $"{target.Reference} is closed; merge into an open ticket, or open a follow-up.", "into");
+
+        Record(TicketEventTypes.StatusChanged, Wire.Json(new { from = Wire.Name(Status), to = Wire.Name(TicketStatus.Closed), mergedInto = target.Reference }), actor, now, now);
+        MoveTo(TicketStatus.Closed, now);
+        Record(TicketEventTypes.Merged, Wire.Json(new { into = target.Reference, intoId = target.Id }), actor, now, now);
+        Touch(now);
+        target.Record(TicketEventTypes.MergedIn, Wire.Json(new { from = Reference, fromId = Id }), actor, now, now);
+        target.Touch(now);
+        return Verdict.Ok;
+    }
+
+    /// <summary>Notes on both tickets that a message of this one became the start of the other.</summary>
+    public void SplitInto(Ticket created, Guid messageId, Actor actor, DateTimeOffset now)
+    {
+        Record(TicketEventTypes.SplitOut, Wire.Json(new { into = created.Reference, intoId = created.Id, messageId }), actor, now, now);
+        Touch(now);
+        created.Record(TicketEventTypes.SplitFrom, Wire.Json(new { from = Reference, fromId = Id, messageId }), actor, now, now);
+        created.Touch(now);
+    }
+
     /// <summary>Records something a rule noticed that changes no field (a prompt for the agent, a request sent), so the history shows it.</summary>
     public void Remark(string type, object data, Actor actor, DateTimeOffset now)
     {

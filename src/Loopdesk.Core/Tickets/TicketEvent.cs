@@ -47,6 +47,14 @@ public static class TicketEventTypes
     public const string FollowerAdded = "ticket.follower_added";
     /// <summary>An outbound message could not be delivered (a bounce came back).</summary>
     public const string MessageBounced = "message.bounced";
+    /// <summary>This ticket was merged into another: {into, intoId}. Its messages, contacts and commitments moved there.</summary>
+    public const string Merged = "ticket.merged";
+    /// <summary>Another ticket was merged into this one: {from, fromId}.</summary>
+    public const string MergedIn = "ticket.merged_in";
+    /// <summary>A message of this ticket was taken into a new ticket: {into, intoId, messageId}.</summary>
+    public const string SplitOut = "ticket.split_out";
+    /// <summary>This ticket began as a message split off another: {from, fromId, messageId}.</summary>
+    public const string SplitFrom = "ticket.split_from";
     public const string MessageAdded = "message.added";
     public const string NoteAdded = "note.added";
     public const string ContactRecorded = "contact.recorded";

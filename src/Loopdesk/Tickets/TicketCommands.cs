@@ -90,4 +90,55 @@ public sealed class TicketCommands(
         metrics.MessagesAdded.Add(1, new KeyValuePair<string, object?>("channel", Wire.Name(channel)));
         return (message, null);
     }
+
+    /// <summary>
+    /// Merges a tracked ticket into another of the same customer: its messages, contacts, commitments and mail thread ids
+    /// move to the target, and it is closed as merged, all in one transaction. Returns the target.
+    /// </summary>
+    public async Task<(Ticket? Target, ProblemHttpResult? Problem)> MergeAsync(LoopdeskDb db, Ticket source, string into, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var target = await TicketEndpoints.FindAsync(db, into, user, ct);
+        if (target is null) return (null, Problems.Unprocessable("ticket.unknown", "No ticket with that reference to merge into.", "into"));
+        var verdict = source.MergeInto(target, user.Actor(), clock.GetUtcNow());
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var (from, to) = (source.Id, target.Id);
+        await db.Messages.Where(m => m.TicketId == from).ExecuteUpdateAsync(u => u.SetProperty(m => m.TicketId, to), ct);
+        await db.Contacts.Where(c => c.TicketId == from).ExecuteUpdateAsync(u => u.SetProperty(c => c.TicketId, to), ct);
+        await db.Commitments.Where(c => c.TicketId == from).ExecuteUpdateAsync(u => u.SetProperty(c => c.TicketId, to), ct);
+        // replies to mail of either ticket thread into the one that lives on
+        await db.MailIds.Where(m => m.TicketId == from).ExecuteUpdateAsync(u => u.SetProperty(m => m.TicketId, to), ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return (target, null);
+    }
+
+    /// <summary>
+    /// Opens a new ticket for the same customer from one message of a tracked ticket (a second issue raised in the same
+    /// mail); the message stays where it was too, and both tickets note the split.
+    /// </summary>
+    public async Task<(Ticket? Created, ProblemHttpResult? Problem)> SplitAsync(LoopdeskDb db, Ticket ticket, SplitTicketRequest body, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var message = await db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == body.MessageId && m.TicketId == ticket.Id, ct);
+        if (message is null) return (null, Problems.Unprocessable("message.unknown", "No message with that id on this ticket.", "messageId"));
+        if (message.Internal) return (null, Problems.Unprocessable("message.internal", "An internal note cannot start a ticket; split a message of the conversation.", "messageId"));
+        if (ticket.Status == TicketStatus.Closed) return (null, Problems.Unprocessable("ticket.closed", "A closed ticket cannot be split.", "reference"));
+        var subject = string.IsNullOrWhiteSpace(body.Subject) ? Shorten($"{ticket.Subject} (split)") : body.Subject.Trim();
+        if (TextRules.FindProblem(subject) is { } bad) return (null, Problems.Validation("subject", $"The subject {bad}."));
+
+        var now = clock.GetUtcNow();
+        var actor = user.Actor();
+        var created = Ticket.Open(new NewTicket(TicketReference.New(), subject, message.Channel, ticket.CustomerId, ticket.OrganizationId,
+            ticket.Type, ticket.Priority, ticket.Tags, ticket.TeamId), actor, now, now);
+        var verdict = created.AddMessage(new NewMessage(message.Direction, message.Channel, message.Text, message.Html, false, message.Attachments, null, message.QuotedText),
+            new Actor(message.AuthorKind, message.AuthorId), message.OccurredAt, now, out _);
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
+        ticket.SplitInto(created, message.Id, actor, now);
+        db.Tickets.Add(created);
+        await db.SaveChangesAsync(ct);
+        return (created, null);
+    }
+
+    private static string Shorten(string subject) => subject.Length <= Ticket.SubjectMaxLength ? subject : subject[..Ticket.SubjectMaxLength];
 }

@@ -178,6 +178,25 @@ public sealed class AddMessageRequest : IValidatableObject
 }
 
 /// <summary>A contact logged by an agent: a call taken, a visit at the desk.</summary>
+/// <summary>Merge this ticket into another of the same customer.</summary>
+public sealed class MergeTicketRequest
+{
+    /// <summary>The reference of the ticket that lives on.</summary>
+    [Required, MaxLength(32)]
+    public required string Into { get; init; }
+}
+
+/// <summary>Take one message of a ticket into a new ticket of the same customer.</summary>
+public sealed class SplitTicketRequest
+{
+    [Required]
+    public required Guid MessageId { get; init; }
+
+    /// <summary>The new ticket's subject; default "{subject} (split)".</summary>
+    [MaxLength(Ticket.SubjectMaxLength)]
+    public string? Subject { get; init; }
+}
+
 public sealed class AddContactRequest
 {
     [Required]

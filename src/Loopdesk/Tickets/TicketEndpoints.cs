@@ -41,6 +41,15 @@ public static class TicketEndpoints
             .WithDescription("An outbound reply, the customer's words logged by an agent (inbound), or an internal note (`internal: true`). "
                 + "Collaborators may add internal notes only. A reply the lexicon has findings on is 422 `lexicon.findings` (with the findings) "
                 + "unless it says `lexiconOverride: true`, which is recorded with the message.");
+        tickets.MapPost("/{reference}/merge", MergeAsync).WithName("MergeTicket").RequireAuthorization(Policies.Agent)
+            .WithSummary("Merge into another ticket")
+            .WithDescription("Two tickets of one customer about one issue become one: this ticket's messages, contacts, commitments and mail "
+                + "threads move to `into`, and this ticket is closed as merged (no survey is sent for it). Answers 200 with the ticket that lives on. "
+                + "422 for another customer's ticket, a closed one, or the same ticket.");
+        tickets.MapPost("/{reference}/split", SplitAsync).WithName("SplitTicket").RequireAuthorization(Policies.Agent)
+            .WithSummary("Split a message into a new ticket")
+            .WithDescription("Opens a new ticket for the same customer from one message of this one (a second issue in the same mail), with the same "
+                + "team, type, priority and tags. The message stays here too; both tickets record the split. Answers 201 with the new ticket.");
         tickets.MapPost("/{reference}/contacts", AddContactAsync).WithName("AddTicketContact").RequireAuthorization(Policies.Agent)
             .WithSummary("Log a contact").WithDescription("A call or visit an agent took about this ticket; it counts as one contact of the customer.");
         return tickets;
@@ -155,6 +164,28 @@ public static class TicketEndpoints
         if (problem is not null) return problem;
         http.Response.Headers.ETag = ticket.ETag;
         return TypedResults.Created($"/api/v1/tickets/{ticket.Reference}/messages/{message!.Id}", message.ToDto());
+    }
+
+    private static async Task<Results<Ok<TicketDto>, ProblemHttpResult>> MergeAsync(
+        string reference, MergeTicketRequest body, ClaimsPrincipal user, LoopdeskDb db, TicketCommands commands, HttpContext http, CancellationToken ct)
+    {
+        var ticket = await FindAsync(db, reference, user, ct);
+        if (ticket is null) return Problems.NotFound("ticket");
+        var (target, problem) = await commands.MergeAsync(db, ticket, body.Into, user, ct);
+        if (problem is not null) return problem;
+        http.Response.Headers.ETag = target!.ETag;
+        return TypedResults.Ok(target.ToDto());
+    }
+
+    private static async Task<Results<Created<TicketDto>, ProblemHttpResult>> SplitAsync(
+        string reference, SplitTicketRequest body, ClaimsPrincipal user, LoopdeskDb db, TicketCommands commands, HttpContext http, CancellationToken ct)
+    {
+        var ticket = await FindAsync(db, reference, user, ct);
+        if (ticket is null) return Problems.NotFound("ticket");
+        var (created, problem) = await commands.SplitAsync(db, ticket, body, user, ct);
+        if (problem is not null) return problem;
+        http.Response.Headers.ETag = created!.ETag;
+        return TypedResults.Created($"/api/v1/tickets/{created.Reference}", created.ToDto());
     }
 
     private static async Task<Results<Created<ContactDto>, ProblemHttpResult>> AddContactAsync(

@@ -67,6 +67,19 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/messages")),
         new("POST /api/v1/tickets/{reference}/messages", AgentRole.Collaborator, HttpStatusCode.Created,
             s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/messages", new { body = "Checked the logs.", @internal = true })),
+        new("POST /api/v1/tickets/{reference}/merge", AgentRole.Agent, HttpStatusCode.OK, async s =>
+        {
+            var email = $"merge{Guid.NewGuid():N}@example.com";
+            var from = await s.Admin.CreateTicketAsync("Matrix duplicate", CancellationToken.None, email);
+            var into = await s.Admin.CreateTicketAsync("Matrix original", CancellationToken.None, email);
+            return await Send(HttpMethod.Post, $"/api/v1/tickets/{from.Reference}/merge", new { into = into.Reference });
+        }),
+        new("POST /api/v1/tickets/{reference}/split", AgentRole.Agent, HttpStatusCode.Created, async s =>
+        {
+            var ticket = await s.Admin.CreateTicketAsync("Matrix two issues", CancellationToken.None);
+            var messages = await s.Admin.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", CancellationToken.None);
+            return await Send(HttpMethod.Post, $"/api/v1/tickets/{ticket.Reference}/split", new { messageId = messages[0].Id });
+        }),
         new("POST /api/v1/tickets/{reference}/contacts", AgentRole.Agent, HttpStatusCode.Created,
             s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/contacts", new { channel = "phone", summary = "Called back" })),
 

@@ -34,7 +34,8 @@ public sealed class ResolvedMeansAgreed : BuiltinRule
         else if (c.TriggerData.GetProperty("from").GetString() == Wire.Name(TicketStatus.Solved))
         {
             await c.CancelAsync(CloseTimer, ct);
-            if (to == Wire.Name(TicketStatus.Closed) && Flag(c, "survey")) await Surveys.SendAsync(c, ct);
+            // a ticket closed by merging lives on in the other one: no survey about it
+            if (to == Wire.Name(TicketStatus.Closed) && Flag(c, "survey") && !c.TriggerData.TryGetProperty("mergedInto", out _)) await Surveys.SendAsync(c, ct);
         }
     }
 
