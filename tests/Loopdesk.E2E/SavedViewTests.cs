@@ -85,3 +85,51 @@ public sealed class SavedViewTests(WorkspaceHost host)
         await other.Context.CloseAsync();
     }
 }
+
+/// <summary>Two tickets about one issue become one; one mail about two issues becomes two tickets.</summary>
+public sealed class MergeSplitTests(WorkspaceHost host)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private async Task<string> TicketAsync(string email, string subject, string body)
+    {
+        var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new { subject, body, channel = "email", customer = new { name = "Lena Vogel", email } }, Ct);
+        created.EnsureSuccessStatusCode();
+        return (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reference").GetString()!;
+    }
+
+    [Fact]
+    public async Task An_agent_merges_a_duplicate_into_the_original_and_splits_a_second_issue_into_its_own_ticket()
+    {
+        var email = $"lena.{Guid.NewGuid():N}@example.net";
+        var original = await TicketAsync(email, "Heating broken", "The heating has not worked since Friday.");
+        var duplicate = await TicketAsync(email, "Still no heating", "Nobody answered; also my last bill was charged twice.");
+        var page = await host.SignedInPageAsync("ola.nordmann@loopdesk.example", WorkspaceHost.DemoPassword);
+        await page.GotoAsync($"/tickets/{duplicate}");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+
+        await page.GetByLabel("Merge this ticket into").SelectOptionAsync(original);
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Merge into {original}" }).ClickAsync();
+        await page.WaitForURLAsync($"**/tickets/{original}");
+        var timeline = page.Locator(".timeline");
+        await Assertions.Expect(timeline).ToContainTextAsync("The heating has not worked");
+        await Assertions.Expect(timeline).ToContainTextAsync("charged twice");
+        await Assertions.Expect(timeline).ToContainTextAsync($"{duplicate} was merged into this ticket");
+        await Assertions.Expect(page.Locator(".linked-tickets")).ToContainTextAsync($"Merged in {duplicate}");
+        var merged = await host.GetAsync<JsonElement>($"/api/v1/tickets/{duplicate}");
+        Assert.Equal("closed", merged.GetProperty("status").GetString());
+
+        // the bill is another issue: its own ticket, for the same customer
+        var entry = page.Locator(".entry", new() { HasText = "charged twice" });
+        await entry.GetByRole(AriaRole.Button, new() { Name = "Split into a new ticket" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".reference")).Not.ToHaveTextAsync(original);
+        await Assertions.Expect(page.Locator(".timeline")).ToContainTextAsync("charged twice");
+        await Assertions.Expect(page.Locator(".linked-tickets")).ToContainTextAsync($"Split from {original}");
+        var split = (await page.Locator(".reference").InnerTextAsync()).Trim();
+        var splitTicket = await host.GetAsync<JsonElement>($"/api/v1/tickets/{split}");
+        Assert.Equal((await host.GetAsync<JsonElement>($"/api/v1/tickets/{original}")).GetProperty("customerId").GetString(), splitTicket.GetProperty("customerId").GetString());
+        await host.ScreenshotAsync(page, "ticket-split");
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+        await page.Context.CloseAsync();
+    }
+}

@@ -56,9 +56,11 @@ public static class Labels
     {
         var over = left < TimeSpan.Zero;
         var span = over ? -left : left;
-        var text = span.TotalDays >= 1 ? $"{(int)span.TotalDays} d {span.Hours} h"
-            : span.TotalHours >= 1 ? $"{(int)span.TotalHours} h {span.Minutes} min"
-            : $"{Math.Max(1, (int)Math.Ceiling(span.TotalMinutes))} min";
+        // whole minutes, rounded up, before choosing the unit: 59 min 30 s is "1 h 0 min", not "60 min"
+        var minutes = Math.Max(1, (long)Math.Ceiling(span.TotalMinutes));
+        var text = minutes >= 24 * 60 ? $"{minutes / (24 * 60)} d {minutes % (24 * 60) / 60} h"
+            : minutes >= 60 ? $"{minutes / 60} h {minutes % 60} min"
+            : $"{minutes} min";
         return over ? $"overdue by {text}" : $"{text} left";
     }
 }

@@ -31,6 +31,8 @@ public sealed class TicketPageData
     public required List<SlaLine> Sla { get; init; }
     public required List<Commitment> Commitments { get; init; }
     public required List<LinkedTicket> Linked { get; init; }
+    /// <summary>The customer's other tickets that are not closed: what this one could be merged into.</summary>
+    public required List<LinkedTicket> MergeCandidates { get; init; }
 
     public static async Task<TicketPageData?> LoadAsync(LoopdeskDb db, string reference, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
     {
@@ -76,6 +78,17 @@ public sealed class TicketPageData
         if (ticket.FollowUpOfId is { } parent)
             linked.AddRange(await db.Tickets.AsNoTracking().Where(t => t.Id == parent).Select(t => new LinkedTicket(t.Reference, t.Subject, t.Status, "Follows up")).ToListAsync(ct));
         linked.AddRange(await db.Tickets.AsNoTracking().Where(t => t.FollowUpOfId == ticket.Id).Select(t => new LinkedTicket(t.Reference, t.Subject, t.Status, "Followed up by")).ToListAsync(ct));
+        // merges and splits are told by the events of both tickets
+        var links = events.Select(e => Link(e)).OfType<(string Relation, Guid Id)>().ToList();
+        var ids = links.Select(l => l.Id).ToList();
+        var others = await db.Tickets.AsNoTracking().Where(t => ids.Contains(t.Id)).Select(t => new { t.Id, t.Reference, t.Subject, t.Status }).ToListAsync(ct);
+        foreach (var (relation, id) in links)
+        {
+            if (others.FirstOrDefault(o => o.Id == id) is { } o) linked.Add(new LinkedTicket(o.Reference, o.Subject, o.Status, relation));
+        }
+        var mergeCandidates = await db.Tickets.AsNoTracking()
+            .Where(t => t.CustomerId == ticket.CustomerId && t.Id != ticket.Id && t.Status != TicketStatus.Closed)
+            .OrderByDescending(t => t.CreatedAt).Take(20).Select(t => new LinkedTicket(t.Reference, t.Subject, t.Status, "Same customer")).ToListAsync(ct);
 
         return new TicketPageData
         {
@@ -87,7 +100,23 @@ public sealed class TicketPageData
             Sla = lines,
             Commitments = await db.Commitments.AsNoTracking().Where(c => c.TicketId == ticket.Id).OrderBy(c => c.DueAt).ToListAsync(ct),
             Linked = linked,
+            MergeCandidates = mergeCandidates,
         };
+    }
+
+    private static (string Relation, Guid Id)? Link(TicketEvent e)
+    {
+        (string Relation, string Field)? kind = e.Type switch
+        {
+            TicketEventTypes.Merged => ("Merged into", "intoId"),
+            TicketEventTypes.MergedIn => ("Merged in", "fromId"),
+            TicketEventTypes.SplitOut => ("Split into", "intoId"),
+            TicketEventTypes.SplitFrom => ("Split from", "fromId"),
+            _ => null,
+        };
+        if (kind is not { } k) return null;
+        using var json = JsonDocument.Parse(e.Data);
+        return json.RootElement.TryGetProperty(k.Field, out var id) && id.TryGetGuid(out var guid) ? (k.Relation, guid) : null;
     }
 
     private static string Describe(TicketEvent e, Dictionary<Guid, string> agents, Dictionary<Guid, string> teams)
@@ -96,6 +125,7 @@ public sealed class TicketPageData
         var data = json.RootElement;
         string? To() => data.ValueKind == JsonValueKind.Object && data.TryGetProperty("to", out var to) && to.ValueKind == JsonValueKind.String ? to.GetString() : null;
         Guid? ToId() => Guid.TryParse(To(), out var id) ? id : null;
+        string? Text(string name) => data.ValueKind == JsonValueKind.Object && data.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         return e.Type switch
         {
             TicketEventTypes.StatusChanged => $"Status set to {To()}",
@@ -108,6 +138,10 @@ public sealed class TicketPageData
             TicketEventTypes.CommitmentKept => "Commitment kept",
             TicketEventTypes.CommitmentOverdue => "Commitment overdue",
             TicketEventTypes.MessageBounced => "A reply bounced",
+            TicketEventTypes.Merged => $"Merged into {Text("into")}; its conversation continues there",
+            TicketEventTypes.MergedIn => $"{Text("from")} was merged into this ticket",
+            TicketEventTypes.SplitOut => $"A message was split into {Text("into")}",
+            TicketEventTypes.SplitFrom => $"Split from {Text("from")}",
             _ => char.ToUpperInvariant(e.Type[0]) + e.Type[1..].Replace('.', ' ').Replace('_', ' '),
         };
     }
