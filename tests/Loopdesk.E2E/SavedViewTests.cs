@@ -133,3 +133,47 @@ public sealed class MergeSplitTests(WorkspaceHost host)
         await page.Context.CloseAsync();
     }
 }
+
+/// <summary>The composer's nudges: offer a call after rounds of writing, and promises tracked until kept.</summary>
+public sealed class ComposerExtrasTests(WorkspaceHost host)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task After_three_rounds_of_writing_the_composer_offers_a_call_and_a_promise_is_tracked()
+    {
+        var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new
+        {
+            subject = "Printer still offline", body = "The printer is offline again.", channel = "email",
+            customer = new { name = "Omar Haddad", email = $"omar.{Guid.NewGuid():N}@example.net" },
+        }, Ct);
+        created.EnsureSuccessStatusCode();
+        var reference = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reference").GetString()!;
+        for (var round = 1; round <= 3; round++)
+        {
+            if (round > 1)
+                (await host.Api.PostAsJsonAsync($"/api/v1/tickets/{reference}/messages", new { body = $"Still offline (round {round}).", direction = "inbound" }, Ct)).EnsureSuccessStatusCode();
+            (await host.Api.PostAsJsonAsync($"/api/v1/tickets/{reference}/messages", new { body = $"Please restart it and tell me what the screen says ({round}).", lexiconOverride = true }, Ct)).EnsureSuccessStatusCode();
+        }
+
+        var page = await host.SignedInPageAsync("priya.shah@loopdesk.example", WorkspaceHost.DemoPassword);
+        await page.GotoAsync($"/tickets/{reference}");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        // the rule runs in the background; the page follows without a reload
+        await page.GetByRole(AriaRole.Button, new() { Name = "Offer a call" }).ClickAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#composer-body")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("Would a quick call help"));
+
+        await page.GetByText("Make a promise (tracked until kept)").ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add promise" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".promise .form-error")).ToContainTextAsync("Say what you promise");
+        await page.GetByLabel("Promise", new() { Exact = true }).FillAsync("Call Omar back with the engineer's visit time");
+        await page.GetByLabel("By").FillAsync("2030-06-03T17:00");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add promise" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".commitments")).ToContainTextAsync("Call Omar back with the engineer's visit time");
+        var promises = await host.GetAsync<JsonElement>($"/api/v1/tickets/{reference}/commitments");
+        Assert.Contains(promises.EnumerateArray(), p => p.GetProperty("description").GetString() == "Call Omar back with the engineer's visit time");
+        await host.ScreenshotAsync(page, "composer-offer-call");
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+        await page.Context.CloseAsync();
+    }
+}

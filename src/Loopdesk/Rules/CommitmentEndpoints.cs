@@ -65,14 +65,23 @@ public static class CommitmentEndpoints
     {
         var ticket = await TicketEndpoints.FindAsync(db, reference, user, ct);
         if (ticket is null) return Problems.NotFound("ticket");
-        if (body.OwnerId is { } owner && !await db.Agents.AnyAsync(a => a.Id == owner && a.Active && a.Role != AgentRole.Collaborator, ct))
-            return Problems.Unprocessable("agent.unknown", "No active agent with that id can own a commitment.", "ownerId");
         var now = clock.GetUtcNow();
+        var (commitment, problem) = await MakeAsync(db, ticket, body, user, now, ct);
+        if (problem is not null) return problem;
+        return TypedResults.Created($"/api/v1/commitments/{commitment!.Id}", commitment.ToDto(ticket.Reference, now));
+    }
+
+    /// <summary>A promise on a tracked ticket, made by the caller, saved; the API and the workspace's composer share it.</summary>
+    public static async Task<(Commitment? Commitment, ProblemHttpResult? Problem)> MakeAsync(
+        LoopdeskDb db, Ticket ticket, CreateCommitmentRequest body, ClaimsPrincipal user, DateTimeOffset now, CancellationToken ct)
+    {
+        if (body.OwnerId is { } owner && !await db.Agents.AnyAsync(a => a.Id == owner && a.Active && a.Role != AgentRole.Collaborator, ct))
+            return (null, Problems.Unprocessable("agent.unknown", "No active agent with that id can own a commitment.", "ownerId"));
         var verdict = ticket.MakeCommitment(body.Description, body.DueAt, body.OwnerId, user.Actor(), now, out var commitment);
-        if (!verdict.IsOk) return Problems.RuleViolation(verdict);
+        if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
         db.Commitments.Add(commitment);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/commitments/{commitment.Id}", commitment.ToDto(ticket.Reference, now));
+        return (commitment, null);
     }
 
     private static async Task<Results<Ok<List<CommitmentDto>>, ProblemHttpResult>> ListForTicketAsync(

@@ -85,7 +85,7 @@ public sealed class SupervisorBoardData
                 [.. a.TeamIds.Where(teamNames.ContainsKey).Select(id => teamNames[id]).Order(StringComparer.Ordinal)]))
             .OrderByDescending(a => a.Presence).ThenBy(a => a.Name, StringComparer.Ordinal).ToList();
 
-        var anyone = new Viewer(Guid.Empty, [], now);
+        var anyone = new Viewer(new System.Security.Claims.ClaimsPrincipal(), Guid.Empty, [], now);
         var breaching = (await db.Tickets.AsNoTracking().In("breaching", db, anyone)
             .Join(db.TicketSlas, t => t.Id, s => s.TicketId, (t, s) => new
             {

@@ -31,6 +31,8 @@ public sealed class TicketPageData
     public required List<SlaLine> Sla { get; init; }
     public required List<Commitment> Commitments { get; init; }
     public required List<LinkedTicket> Linked { get; init; }
+    /// <summary>The rule of three noticed rounds of writing without a fix: the composer offers a call.</summary>
+    public bool OfferCall { get; init; }
     /// <summary>The customer's other tickets that are not closed: what this one could be merged into.</summary>
     public required List<LinkedTicket> MergeCandidates { get; init; }
 
@@ -64,8 +66,9 @@ public sealed class TicketPageData
             timeline.Add(new TimelineEntry("contact", c.OccurredAt, Who(c.RecordedByKind, c.RecordedById), $"{Labels.Channel(c.Channel)} contact logged", c.Summary, null, c.Channel, false));
         var teams = await db.Teams.AsNoTracking().OrderBy(t => t.Name).Select(t => new NamedId(t.Id, t.Name)).ToListAsync(ct);
         var teamNames = teams.ToDictionary(t => t.Id, t => t.Name);
-        var events = await db.TicketEvents.AsNoTracking().Where(e => e.TicketId == ticket.Id && e.Type != TicketEventTypes.MessageAdded && e.Type != TicketEventTypes.Created).ToListAsync(ct);
-        foreach (var e in events)
+        var events = await db.TicketEvents.AsNoTracking().Where(e => e.TicketId == ticket.Id).ToListAsync(ct);
+        // messages, notes and logged calls are entries of their own; their events would only repeat them
+        foreach (var e in events.Where(e => !Repeats.Contains(e.Type)))
             timeline.Add(new TimelineEntry("event", e.OccurredAt, Who(e.ActorKind, e.ActorId), Describe(e, names, teamNames), null, null, null, false));
 
         var sla = await db.TicketSlas.AsNoTracking().FirstOrDefaultAsync(s => s.TicketId == ticket.Id, ct);
@@ -101,8 +104,12 @@ public sealed class TicketPageData
             Commitments = await db.Commitments.AsNoTracking().Where(c => c.TicketId == ticket.Id).OrderBy(c => c.DueAt).ToListAsync(ct),
             Linked = linked,
             MergeCandidates = mergeCandidates,
+            OfferCall = TicketLifecycle.IsUnresolved(ticket.Status) && events.Any(e => e.Type == TicketEventTypes.RuleNoted && e.Data.Contains("\"offer-call\"", StringComparison.Ordinal)),
         };
     }
+
+    private static readonly HashSet<string> Repeats =
+        [TicketEventTypes.Created, TicketEventTypes.MessageAdded, TicketEventTypes.NoteAdded, TicketEventTypes.ContactRecorded, TicketEventTypes.RuleNoted];
 
     private static (string Relation, Guid Id)? Link(TicketEvent e)
     {
