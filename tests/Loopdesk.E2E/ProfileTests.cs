@@ -59,6 +59,7 @@ public sealed class ProfileTests(WorkspaceHost host)
         await SignInAsync(fresh, email, password);
         await fresh.WaitForURLAsync("**/signin/two-factor*");
         Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(fresh));
+        await host.ScreenshotAsync(fresh, "signin-two-factor");
         await fresh.GetByLabel("Code").FillAsync("123456" == totp.ComputeTotp() ? "654321" : "123456");
         await fresh.GetByRole(AriaRole.Button, new() { Name = "Verify" }).ClickAsync();
         await Assertions.Expect(fresh.GetByRole(AriaRole.Alert)).ToContainTextAsync("That code is not right");

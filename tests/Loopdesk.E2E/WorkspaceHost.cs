@@ -96,6 +96,7 @@ public sealed class WorkspaceHost : IAsyncLifetime
         var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
+        page.SetDefaultNavigationTimeout(30_000);
         page.Console += (_, m) => { if (m.Type is "error" or "warning") Console.WriteLine($"browser {m.Type}: {m.Text}"); };
         await page.GotoAsync("/signin");
         await page.GetByLabel("Email").FillAsync(email);

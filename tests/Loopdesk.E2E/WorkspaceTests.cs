@@ -227,7 +227,7 @@ public sealed class WorkspaceTests(WorkspaceHost host)
     }
 
     [Fact]
-    public async Task Every_page_passes_axe_without_serious_violations_in_light_and_on_a_phone()
+    public async Task Every_page_passes_axe_without_serious_violations_in_light_dark_and_on_a_phone()
     {
         var (reference, phone) = await CallerWithTicketAsync("Chidi Okafor", "Cannot log in", "The app says my password is wrong.");
         var page = await host.SignedInPageAsync(Agent, WorkspaceHost.DemoPassword);
@@ -248,7 +248,17 @@ public sealed class WorkspaceTests(WorkspaceHost host)
             await WorkspaceHost.WaitForCircuitAsync(page);
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
             failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(page)).Select(v => $"{path}: {v}"));
+            await host.ScreenshotAsync(page, name);
         }
+        // the dark theme passes too
+        await page.GotoAsync($"/tickets/{reference}");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use the dark theme" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Use the light theme" })).ToBeVisibleAsync();
+        failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(page)).Select(v => $"dark ticket: {v}"));
+        await host.ScreenshotAsync(page, "ticket-dark");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Use the light theme" }).ClickAsync();
+
         await page.SetViewportSizeAsync(390, 844);
         await page.GotoAsync($"/tickets/{reference}");
         await WorkspaceHost.WaitForCircuitAsync(page);

@@ -23,6 +23,8 @@ public static class WorkspaceTheme
         PaletteDark = new PaletteDark
         {
             Primary = "#8cc4ec",
+            // dark text on the light primary: white on it would fail contrast
+            PrimaryContrastText = "#0b1a26",
             Secondary = "#c7b3ea",
             AppbarBackground = "#10202e",
             Background = "#121417",
