@@ -140,6 +140,37 @@ public sealed class ComposerExtrasTests(WorkspaceHost host)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task A_reply_carries_the_files_attached_in_the_composer()
+    {
+        var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new
+        {
+            subject = "Need the warranty form", body = "Could you send the form again?", channel = "email",
+            customer = new { name = "Sara Lind", email = $"sara.{Guid.NewGuid():N}@example.net" },
+        }, Ct);
+        created.EnsureSuccessStatusCode();
+        var reference = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reference").GetString()!;
+        var page = await host.SignedInPageAsync("tom.becker@loopdesk.example", WorkspaceHost.DemoPassword);
+        await page.GotoAsync($"/tickets/{reference}");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+
+        var form = System.Text.Encoding.UTF8.GetBytes("Warranty form\nName: ____\n");
+        await page.GetByLabel("Attach files").SetInputFilesAsync(new FilePayload { Name = "warranty-form.txt", MimeType = "text/plain", Buffer = form });
+        await Assertions.Expect(page.GetByRole(AriaRole.List, new() { Name = "Attached files" })).ToContainTextAsync("warranty-form.txt");
+        await page.Locator("#composer-body").FillAsync("Here is the form; fill it in and send it back when convenient.");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
+        var entry = page.Locator(".entry-outbound", new() { HasText = "Here is the form" });
+        await Assertions.Expect(entry.GetByRole(AriaRole.Link, new() { Name = "warranty-form.txt" })).ToBeVisibleAsync();
+
+        var messages = await host.GetAsync<JsonElement>($"/api/v1/tickets/{reference}/messages");
+        var reply = messages.EnumerateArray().Single(m => m.GetProperty("body").GetString()!.StartsWith("Here is the form", StringComparison.Ordinal));
+        var file = reply.GetProperty("attachments").EnumerateArray().Single();
+        Assert.Equal("warranty-form.txt", file.GetProperty("fileName").GetString());
+        var download = await host.Api.GetAsync($"/api/v1/tickets/{reference}/files/{file.GetProperty("storageKey").GetString()}", Ct);
+        Assert.Equal(form, await download.Content.ReadAsByteArrayAsync(Ct));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task After_three_rounds_of_writing_the_composer_offers_a_call_and_a_promise_is_tracked()
     {
         var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new

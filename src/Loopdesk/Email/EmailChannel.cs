@@ -55,7 +55,7 @@ public sealed class MailboxCache(IServiceScopeFactory scopes)
 /// subject, Outlook's Thread-Index, and Auto-Submitted when a rule wrote it. A rule's mail to an address that had
 /// too many automatic messages this hour is suppressed, not sent.
 /// </summary>
-public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions<LoopdeskOptions> options, ILogger<EmailChannel> log) : IChannelAdapter
+public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions<LoopdeskOptions> options, Tickets.FileStore files, ILogger<EmailChannel> log) : IChannelAdapter
 {
     public Channel Channel => Channel.Email;
 
@@ -154,6 +154,19 @@ public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions
             TextBody = text,
             HtmlBody = $"<!DOCTYPE html><html><body><div style=\"font-family:sans-serif\">{string.Join("", text.Replace("\r\n", "\n", StringComparison.Ordinal).Split("\n\n").Select(p => $"<p>{WebUtility.HtmlEncode(p).Replace("\n", "<br>", StringComparison.Ordinal)}</p>"))}</div></body></html>",
         };
+        // files an agent attached to the reply go with it; a file gone from the store is named in the text rather than lost silently
+        foreach (var file in r.Message.Attachments.Where(a => !a.Inline && a.StorageKey is not null))
+        {
+            await using var stream = files.Open(file.StorageKey!);
+            if (stream is null)
+            {
+                body.TextBody += $"\n\n[{file.FileName} could not be attached]";
+                continue;
+            }
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy, ct);
+            body.Attachments.Add(MailText.SafeFileName(file.FileName), copy.ToArray(), ContentType.TryParse(file.ContentType, out var type) ? type : new ContentType("application", "octet-stream"));
+        }
         mail.Body = body.ToMessageBody();
         return mail;
     }

@@ -56,7 +56,7 @@ public sealed class TicketCommands(
     /// findings on is refused unless the caller overrides, and the override is recorded with the message.
     /// </summary>
     public async Task<(Message? Message, ProblemHttpResult? Problem)> AddMessageAsync(
-        LoopdeskDb db, Ticket ticket, AddMessageRequest body, ClaimsPrincipal user, CancellationToken ct)
+        LoopdeskDb db, Ticket ticket, AddMessageRequest body, ClaimsPrincipal user, CancellationToken ct, IReadOnlyList<Attachment>? attachments = null)
     {
         if (!body.Internal && !user.IsAtLeast(AgentRole.Agent))
             return (null, Problems.Forbidden("Collaborators add internal notes; a reply to the customer is an agent's.", "internal"));
@@ -79,7 +79,7 @@ public sealed class TicketCommands(
         var channel = body.Channel ?? ticket.Channel;
         // an agent logging what the customer said writes in the customer's name
         var author = body.Direction == MessageDirection.Inbound ? Actor.Customer(ticket.CustomerId) : user.Actor();
-        var verdict = ticket.AddMessage(new NewMessage(body.Direction, channel, body.Body.Trim(), html.Clean(body.Html), body.Internal),
+        var verdict = ticket.AddMessage(new NewMessage(body.Direction, channel, body.Body.Trim(), html.Clean(body.Html), body.Internal, attachments),
             author, body.OccurredAt ?? now, now, out var message);
         if (!verdict.IsOk) return (null, Problems.RuleViolation(verdict));
         if (findings > 0) message.OverrodeLexicon(findings);

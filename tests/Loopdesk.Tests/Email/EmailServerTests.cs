@@ -5,6 +5,8 @@ using Loopdesk.Email;
 using Loopdesk.Tests.Infrastructure;
 using Loopdesk.Tickets;
 using MimeKit;
+using Loopdesk.Agents;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loopdesk.Tests.Email;
 
@@ -137,6 +139,45 @@ public abstract class EmailServerTests(LoopdeskApp app, MailServers mail)
         await app.RunJobsAsync();
         Assert.Equal(2, (await mail.ReceivedAsync(Ct)).Count(r => r.RcptTo.Contains(customer, StringComparer.OrdinalIgnoreCase)));
     }
+
+    [Fact]
+    public async Task Files_an_agent_attaches_to_a_reply_go_out_with_the_mail()
+    {
+        var (mailbox, user, address) = await MailboxAsync();
+        var customer = $"{Unique("ravi")}@example.org";
+        await mail.DeliverAsync(user, Customer($"\"Ravi Rao\" <{customer}>", address, "Need the manual", "Can you send me the manual?"), ct: Ct);
+        var stored = await StoredAsync(mailbox.Id, 1);
+        await app.RunJobsAsync();
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var reference = (await admin.GetJsonAsync<InboundDto>($"/api/v1/inbound/{stored[0].Id}", Ct)).Reference!;
+        await ReceivedForAsync(customer, 1);
+
+        // the workspace's composer stores the files, then sends the reply with them through the shared command
+        using var agent = app.CreateClient(AgentRole.Agent);
+        var me = await agent.GetJsonAsync<AgentDto>("/api/v1/me", Ct);
+        var pdf = Encoding.ASCII.GetBytes("%PDF-1.4\n% a tiny manual\n%%EOF\n");
+        using (var scope = app.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<Data.LoopdeskDb>();
+            var key = await scope.ServiceProvider.GetRequiredService<FileStore>().PutAsync(pdf, Ct);
+            var ticket = await TicketEndpoints.FindAsync(db, reference, Admin(me.Id), Ct);
+            var (message, problem) = await scope.ServiceProvider.GetRequiredService<TicketCommands>().AddMessageAsync(db, ticket!,
+                new AddMessageRequest { Body = "Here is the manual." }, Admin(me.Id), Ct, [new Core.Tickets.Attachment("manual.pdf", "application/pdf", pdf.Length, key)]);
+            Assert.Null(problem);
+            Assert.Single(message!.Attachments);
+        }
+
+        var reply = (await ReceivedForAsync(customer, 2)).Select(r => r.Message).Single(m => m.TextBody?.Contains("Here is the manual.", StringComparison.Ordinal) == true);
+        var attached = Assert.Single(reply.Attachments.OfType<MimePart>());
+        Assert.Equal("manual.pdf", attached.FileName);
+        Assert.Equal("application/pdf", attached.ContentType.MimeType);
+        using var content = new MemoryStream();
+        await attached.Content!.DecodeToAsync(content, Ct);
+        Assert.Equal(pdf, content.ToArray());
+    }
+
+    private static System.Security.Claims.ClaimsPrincipal Admin(Guid agentId)
+        => new(global::Loopdesk.Platform.Auth.Policies.IdentityFor(agentId, "Agent", AgentRole.Agent, "test"));
 
     [Fact]
     public async Task A_reply_fetched_in_the_same_batch_as_the_message_it_answers_joins_its_ticket()
