@@ -140,6 +140,47 @@ public sealed class ComposerExtrasTests(WorkspaceHost host)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task An_admin_writes_a_procedure_and_the_agent_ticks_its_steps_beside_the_composer()
+    {
+        var tag = "damaged" + Guid.NewGuid().ToString("N")[..6];
+        var admin = await host.SignedInPageAsync(WorkspaceHost.AdminEmail, WorkspaceHost.AdminPassword);
+        await admin.GotoAsync("/admin/procedures");
+        await WorkspaceHost.WaitForCircuitAsync(admin);
+        await admin.GetByLabel("Name").FillAsync($"Damaged delivery {tag}");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Add procedure" }).ClickAsync();
+        await Assertions.Expect(admin.GetByRole(AriaRole.Alert)).ToContainTextAsync("at least one step");
+        await admin.GetByLabel("Tags").FillAsync(tag);
+        await admin.GetByLabel("Steps").FillAsync("Ask for a photo of the damage\nOffer a replacement or a refund\nBook the courier pickup");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Add procedure" }).ClickAsync();
+        await Assertions.Expect(admin.Locator(".settings-table")).ToContainTextAsync($"Damaged delivery {tag}");
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(admin));
+        await host.ScreenshotAsync(admin, "admin-procedures");
+        await admin.Context.CloseAsync();
+
+        var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new
+        {
+            subject = "Vase arrived broken", body = "The vase was in pieces.", channel = "email", tags = new[] { tag },
+            customer = new { name = "Nina Kraus", email = $"nina.{Guid.NewGuid():N}@example.net" },
+        }, Ct);
+        created.EnsureSuccessStatusCode();
+        var reference = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("reference").GetString()!;
+        var page = await host.SignedInPageAsync("mei.chen@loopdesk.example", WorkspaceHost.DemoPassword);
+        await page.GotoAsync($"/tickets/{reference}");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        var checklist = page.GetByRole(AriaRole.Region, new() { Name = $"Procedure: Damaged delivery {tag}" });
+        await checklist.GetByLabel("Ask for a photo of the damage").CheckAsync();
+        await Assertions.Expect(checklist.Locator("li.done")).ToHaveCountAsync(1);
+        await page.ReloadAsync();
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = $"Procedure: Damaged delivery {tag}" }).GetByLabel("Ask for a photo of the damage")).ToBeCheckedAsync();
+        var lists = await host.GetAsync<JsonElement>($"/api/v1/tickets/{reference}/procedures");
+        Assert.True(lists[0].GetProperty("steps")[0].GetProperty("done").GetBoolean());
+        await host.ScreenshotAsync(page, "ticket-procedure");
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_reply_carries_the_files_attached_in_the_composer()
     {
         var created = await host.Api.PostAsJsonAsync("/api/v1/tickets", new

@@ -39,6 +39,7 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Email.InboundMail> InboundMails => Set<Email.InboundMail>();
     public DbSet<Email.MailThreadId> MailIds => Set<Email.MailThreadId>();
     public DbSet<Web.Workspace.SavedView> SavedViews => Set<Web.Workspace.SavedView>();
+    public DbSet<Procedures.Procedure> Procedures => Set<Procedures.Procedure>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

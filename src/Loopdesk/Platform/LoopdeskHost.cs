@@ -154,6 +154,7 @@ public static class LoopdeskHost
         Service.SlaEndpoints.MapSla(api);
         api.MapSuggestions();
         api.MapEmail();
+        Procedures.ProcedureEndpoints.MapProcedures(api);
         return app;
     }
 

@@ -80,6 +80,16 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             var messages = await s.Admin.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", CancellationToken.None);
             return await Send(HttpMethod.Post, $"/api/v1/tickets/{ticket.Reference}/split", new { messageId = messages[0].Id });
         }),
+        new("GET /api/v1/procedures", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/procedures")),
+        new("POST /api/v1/procedures", AgentRole.Admin, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/procedures", MatrixProcedure())),
+        new("PUT /api/v1/procedures/{id:guid}", AgentRole.Admin, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Put, $"/api/v1/procedures/{await ProcedureAsync(s.Admin)}", MatrixProcedure())),
+        new("DELETE /api/v1/procedures/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent,
+            async s => await Send(HttpMethod.Delete, $"/api/v1/procedures/{await ProcedureAsync(s.Admin)}")),
+        new("GET /api/v1/tickets/{reference}/procedures", AgentRole.Collaborator, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/procedures")),
+        new("POST /api/v1/tickets/{reference}/procedures/{procedureId:guid}/steps/{step:int}", AgentRole.Agent, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/procedures/{await ProcedureAsync(s.Admin)}/steps/0", new { done = true })),
         new("POST /api/v1/tickets/{reference}/contacts", AgentRole.Agent, HttpStatusCode.Created,
             s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/contacts", new { channel = "phone", summary = "Called back" })),
 
@@ -709,6 +719,17 @@ public abstract class AuthorizationTests(LoopdeskApp app)
     };
 
     /// <summary>A ticket of its own, solved by the admin: waiting for the customer's answer.</summary>
+    /// <summary>A procedure that fits every ticket type, under a name of its own.</summary>
+    private static object MatrixProcedure() => new
+    {
+        name = $"Matrix procedure {Guid.NewGuid():N}",
+        types = Enum.GetValues<Core.Tickets.TicketType>().Select(global::Loopdesk.Core.Common.Wire.Name).ToArray(),
+        steps = new[] { "Confirm who is asking", "Check the order" },
+    };
+
+    private static async Task<Guid> ProcedureAsync(HttpClient admin)
+        => (await (await admin.PostJsonAsync("/api/v1/procedures", MatrixProcedure(), CancellationToken.None)).ReadAsync<global::Loopdesk.Procedures.ProcedureDto>(CancellationToken.None)).Id;
+
     private static async Task<string> SolvedTicketAsync(HttpClient admin)
     {
         var ticket = await admin.CreateTicketAsync("Matrix solved", CancellationToken.None);

@@ -31,6 +31,8 @@ public sealed class TicketPageData
     public required List<SlaLine> Sla { get; init; }
     public required List<Commitment> Commitments { get; init; }
     public required List<LinkedTicket> Linked { get; init; }
+    /// <summary>The standard procedures that fit the ticket, with their steps ticked or not.</summary>
+    public List<Procedures.ChecklistDto> Checklists { get; init; } = [];
     /// <summary>The rule of three noticed rounds of writing without a fix: the composer offers a call.</summary>
     public bool OfferCall { get; init; }
     /// <summary>The customer's other tickets that are not closed: what this one could be merged into.</summary>
@@ -104,12 +106,14 @@ public sealed class TicketPageData
             Commitments = await db.Commitments.AsNoTracking().Where(c => c.TicketId == ticket.Id).OrderBy(c => c.DueAt).ToListAsync(ct),
             Linked = linked,
             MergeCandidates = mergeCandidates,
+            Checklists = await Procedures.Checklists.ForTicketAsync(db, ticket, ct),
             OfferCall = TicketLifecycle.IsUnresolved(ticket.Status) && events.Any(e => e.Type == TicketEventTypes.RuleNoted && e.Data.Contains("\"offer-call\"", StringComparison.Ordinal)),
         };
     }
 
     private static readonly HashSet<string> Repeats =
-        [TicketEventTypes.Created, TicketEventTypes.MessageAdded, TicketEventTypes.NoteAdded, TicketEventTypes.ContactRecorded, TicketEventTypes.RuleNoted];
+        [TicketEventTypes.Created, TicketEventTypes.MessageAdded, TicketEventTypes.NoteAdded, TicketEventTypes.ContactRecorded, TicketEventTypes.RuleNoted,
+            Procedures.Checklists.StepEvent];
 
     private static (string Relation, Guid Id)? Link(TicketEvent e)
     {
