@@ -48,7 +48,8 @@ internal sealed class Rows(Provider provider)
         ("Tags", NpgsqlDbType.Array | NpgsqlDbType.Text), ("CustomFields", NpgsqlDbType.Text), ("SharedWith", NpgsqlDbType.Array | NpgsqlDbType.Uuid),
         ("DueAt", NpgsqlDbType.TimestampTz), ("CreatedAt", NpgsqlDbType.TimestampTz), ("UpdatedAt", NpgsqlDbType.TimestampTz),
         ("FirstRepliedAt", NpgsqlDbType.TimestampTz), ("SolvedAt", NpgsqlDbType.TimestampTz), ("ClosedAt", NpgsqlDbType.TimestampTz),
-        ("CreatedById", NpgsqlDbType.Uuid), ("Version", NpgsqlDbType.Integer), ("FollowUpOfId", NpgsqlDbType.Uuid));
+        ("CreatedById", NpgsqlDbType.Uuid), ("Version", NpgsqlDbType.Integer), ("FollowUpOfId", NpgsqlDbType.Uuid),
+        ("Tier", NpgsqlDbType.Varchar), ("Followers", NpgsqlDbType.Array | NpgsqlDbType.Uuid));
 
     public static readonly TableSpec Messages = new("Messages",
         ("Id", NpgsqlDbType.Uuid), ("TicketId", NpgsqlDbType.Uuid), ("Direction", NpgsqlDbType.Varchar), ("Channel", NpgsqlDbType.Varchar),
@@ -97,7 +98,7 @@ internal sealed class Rows(Provider provider)
         Id(t.Id), t.Reference, t.Subject, t.Status.ToString(), t.Type.ToString(), t.Priority.ToString(), t.Channel.ToString(), Id(t.CustomerId),
         Id(t.OrganizationId), Id(t.TeamId), Id(t.AssigneeId), Strings(t.Tags), JsonSerializer.Serialize(t.CustomFields, JsonSerializerOptions.Default),
         Guids(t.SharedWith), Time(t.DueAt), Time(t.CreatedAt), Time(t.UpdatedAt), Time(t.FirstRepliedAt), Time(t.SolvedAt), Time(t.ClosedAt),
-        Id(t.CreatedById), t.Version, Id(t.FollowUpOfId),
+        Id(t.CreatedById), t.Version, Id(t.FollowUpOfId), t.Tier.ToString(), Guids(t.Followers),
     ];
 
     public object?[] Message(Message m) =>
