@@ -126,7 +126,7 @@ internal sealed class Options
                 default: throw new ArgumentException($"unknown option {name}");
             }
         }
-        if (o.Command is "run" or "idle" && (o.Url is null || o.Token is null)) throw new ArgumentException("--url and --token are required");
+        if (o.Command is "run" or "idle" or "workspace" && (o.Url is null || o.Token is null)) throw new ArgumentException("--url and --token are required");
         if (o.Command == "rules" && (o.ServerDll is null || o.DataDirectory is null || o.Token is null))
             throw new ArgumentException("--server-dll, --data-dir and --token are required");
         if (o.Command == "rules" && o.Provider == Provider.Postgres && o.Database is null) throw new ArgumentException("--db (a PostgreSQL connection string) is required");
@@ -135,7 +135,7 @@ internal sealed class Options
         if (o.Command == "email" && o.Runs("drain") && (o.ImapPort is null || o.DovecotDirectory is null))
             throw new ArgumentException("--imap-port and --dovecot-dir are required for the drain");
         if (o.Command == "email" && o.Provider == Provider.Postgres && o.Database is null) throw new ArgumentException("--db (a PostgreSQL connection string) is required");
-        if (o.Command == "run" && o.Database is null) throw new ArgumentException("--db (the server's connection string) is required");
+        if (o.Command is "run" or "workspace" && o.Database is null) throw new ArgumentException("--db (the server's connection string) is required");
         return o;
     }
 
@@ -171,6 +171,13 @@ internal sealed class Options
                      mailbox, then connects it and measures until all are processed
               email-report --in sqlite.json --in postgres.json [--out FILE.md]
                      the markdown table of the email scenarios
+              workspace --provider sqlite|postgres --url http://127.0.0.1:PORT --token TOKEN --db CONNECTION-STRING
+                     [--server-pid PID] [--db-pid POSTMASTER-PID] [--tickets N] [--quick] [--seed-only] [--out FILE.json]
+                     the workspace's inbox pages: seeds N tickets with SLA rows (default 1,000,000; 20,000 with --quick;
+                     an already seeded database is measured as it is), signs in an agent of two teams and times
+                     GET /inbox/VIEW for every inbox and a saved view
+              workspace-report --in sqlite.json --in postgres.json [--out FILE.md]
+                     the markdown tables of the workspace pages
             """);
         return 2;
     }

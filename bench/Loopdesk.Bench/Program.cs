@@ -29,6 +29,8 @@ try
         "rules-report" => RulesBench.WriteReport(options),
         "email" => await EmailBench.RunAsync(options, cancel.Token),
         "email-report" => EmailBench.WriteReport(options),
+        "workspace" => await WorkspaceBench.RunAsync(options, cancel.Token),
+        "workspace-report" => WorkspaceBench.WriteReport(options),
         _ => Options.Usage($"unknown command '{options.Command}'"),
     };
 }

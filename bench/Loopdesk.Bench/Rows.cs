@@ -48,7 +48,8 @@ internal sealed class Rows(Provider provider)
         ("Tags", NpgsqlDbType.Array | NpgsqlDbType.Text), ("CustomFields", NpgsqlDbType.Text), ("SharedWith", NpgsqlDbType.Array | NpgsqlDbType.Uuid),
         ("DueAt", NpgsqlDbType.TimestampTz), ("CreatedAt", NpgsqlDbType.TimestampTz), ("UpdatedAt", NpgsqlDbType.TimestampTz),
         ("FirstRepliedAt", NpgsqlDbType.TimestampTz), ("SolvedAt", NpgsqlDbType.TimestampTz), ("ClosedAt", NpgsqlDbType.TimestampTz),
-        ("CreatedById", NpgsqlDbType.Uuid), ("Version", NpgsqlDbType.Integer));
+        ("CreatedById", NpgsqlDbType.Uuid), ("Version", NpgsqlDbType.Integer), ("FollowUpOfId", NpgsqlDbType.Uuid),
+        ("Tier", NpgsqlDbType.Varchar), ("Followers", NpgsqlDbType.Array | NpgsqlDbType.Uuid));
 
     public static readonly TableSpec Messages = new("Messages",
         ("Id", NpgsqlDbType.Uuid), ("TicketId", NpgsqlDbType.Uuid), ("Direction", NpgsqlDbType.Varchar), ("Channel", NpgsqlDbType.Varchar),
@@ -75,6 +76,13 @@ internal sealed class Rows(Provider provider)
         ("LastError", NpgsqlDbType.Varchar), ("LockedBy", NpgsqlDbType.Varchar), ("LockedUntil", NpgsqlDbType.TimestampTz),
         ("CreatedAt", NpgsqlDbType.TimestampTz));
 
+    /// <summary>A ticket's service-level clocks and their due times; seeded by the workspace scenario.</summary>
+    public static readonly TableSpec TicketSlas = new("TicketSlas",
+        ("TicketId", NpgsqlDbType.Uuid), ("PolicyId", NpgsqlDbType.Uuid), ("Clocks", NpgsqlDbType.Text), ("FirstReplyDueAt", NpgsqlDbType.TimestampTz),
+        ("NextReplyDueAt", NpgsqlDbType.TimestampTz), ("ResolutionDueAt", NpgsqlDbType.TimestampTz), ("UpdatedAt", NpgsqlDbType.TimestampTz));
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
     private readonly bool _sqlite = provider == Provider.Sqlite;
 
     public object?[] Customer(Customer c) =>
@@ -90,7 +98,7 @@ internal sealed class Rows(Provider provider)
         Id(t.Id), t.Reference, t.Subject, t.Status.ToString(), t.Type.ToString(), t.Priority.ToString(), t.Channel.ToString(), Id(t.CustomerId),
         Id(t.OrganizationId), Id(t.TeamId), Id(t.AssigneeId), Strings(t.Tags), JsonSerializer.Serialize(t.CustomFields, JsonSerializerOptions.Default),
         Guids(t.SharedWith), Time(t.DueAt), Time(t.CreatedAt), Time(t.UpdatedAt), Time(t.FirstRepliedAt), Time(t.SolvedAt), Time(t.ClosedAt),
-        Id(t.CreatedById), t.Version,
+        Id(t.CreatedById), t.Version, Id(t.FollowUpOfId), t.Tier.ToString(), Guids(t.Followers),
     ];
 
     public object?[] Message(Message m) =>
@@ -112,6 +120,12 @@ internal sealed class Rows(Provider provider)
     [
         Id(j.Id), j.Kind, j.Key, Id(j.TicketId), j.Payload, Time(j.DueAt), j.State.ToString(), j.Attempts, j.LastError, j.LockedBy, Time(j.LockedUntil),
         Time(j.CreatedAt),
+    ];
+
+    public object?[] TicketSla(Loopdesk.Service.TicketSla s) =>
+    [
+        Id(s.TicketId), Id(s.PolicyId), JsonSerializer.Serialize(s.Clocks, Web), Time(s.FirstReplyDueAt), Time(s.NextReplyDueAt), Time(s.ResolutionDueAt),
+        Time(s.UpdatedAt),
     ];
 
     /// <summary>An instant as the provider stores it, for a WHERE clause.</summary>

@@ -46,6 +46,9 @@ internal abstract class Store(string connectionString) : IAsyncDisposable
     /// <summary>Inserts the batch in one transaction.</summary>
     public abstract Task SeedAsync(SeedBatch batch, CancellationToken ct);
 
+    /// <summary>Inserts rows of the given tables, table by table in the order given, in one transaction.</summary>
+    public abstract Task SeedTablesAsync(IReadOnlyList<(TableSpec Table, List<object?[]> Rows)> tables, CancellationToken ct);
+
     /// <summary>Inserts jobs (outbox entries, timers) in one transaction: they are due to the server's runner when it commits.</summary>
     public abstract Task SeedJobsAsync(IEnumerable<Loopdesk.Jobs.Job> jobs, CancellationToken ct);
 
@@ -180,6 +183,17 @@ internal sealed class SqliteStore(string connectionString) : Store(connectionStr
         var commit = Stopwatch.GetTimestamp();
         await tx.CommitAsync(ct);
         SeedTime["commit"] = SeedTime.GetValueOrDefault("commit") + Stopwatch.GetElapsedTime(commit);
+    }
+
+    public override async Task SeedTablesAsync(IReadOnlyList<(TableSpec Table, List<object?[]> Rows)> tables, CancellationToken ct)
+    {
+        await using var connection = (SqliteConnection)await ConnectAsync(new SqliteConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString, ct);
+        await ExecuteAsync(connection, "PRAGMA cache_size=-262144;", ct);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        using var inserts = new SqliteInserts(connection, Rows, tables.Select(t => t.Table).Distinct());
+        inserts.Use(tx);
+        foreach (var (table, rows) in tables) await TimedAsync(table, () => Each(rows, r => inserts.Insert(table, r)));
+        await tx.CommitAsync(ct);
     }
 
     public override async Task SeedJobsAsync(IEnumerable<Loopdesk.Jobs.Job> jobs, CancellationToken ct)
@@ -437,6 +451,14 @@ internal sealed class PostgresStore : Store
         var commit = Stopwatch.GetTimestamp();
         await tx.CommitAsync(ct);
         SeedTime["commit"] = SeedTime.GetValueOrDefault("commit") + Stopwatch.GetElapsedTime(commit);
+    }
+
+    public override async Task SeedTablesAsync(IReadOnlyList<(TableSpec Table, List<object?[]> Rows)> tables, CancellationToken ct)
+    {
+        await using var connection = await _source.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        foreach (var (table, rows) in tables) await TimedAsync(table, () => CopyAsync(connection, table, rows, ct));
+        await tx.CommitAsync(ct);
     }
 
     public override async Task SeedJobsAsync(IEnumerable<Loopdesk.Jobs.Job> jobs, CancellationToken ct)

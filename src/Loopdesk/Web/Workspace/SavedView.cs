@@ -47,6 +47,15 @@ public sealed class SavedView
             var statuses = Statuses.ToList();
             tickets = tickets.Where(t => statuses.Contains(t.Status));
         }
+        return ApplyOthers(tickets);
+    }
+
+    /// <summary>The same tickets as <see cref="Apply"/>, a part per status, for <see cref="InboxViews.Merge"/>.</summary>
+    public IReadOnlyList<IQueryable<Ticket>> Parts(IQueryable<Ticket> tickets)
+        => Statuses.Count > 1 ? [.. Statuses.Distinct().Select(status => ApplyOthers(tickets.Where(t => t.Status == status)))] : [Apply(tickets)];
+
+    private IQueryable<Ticket> ApplyOthers(IQueryable<Ticket> tickets)
+    {
         if (Priority is { } priority) tickets = tickets.Where(t => t.Priority == priority);
         if (Channel is { } channel) tickets = tickets.Where(t => t.Channel == channel);
         if (Type is { } type) tickets = tickets.Where(t => t.Type == type);

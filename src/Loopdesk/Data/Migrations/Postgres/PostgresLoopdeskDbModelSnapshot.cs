@@ -828,6 +828,12 @@ namespace Loopdesk.Data.Migrations.Postgres
 
                     b.HasIndex("TeamId", "Status", "CreatedAt");
 
+                    b.HasIndex(new[] { "Status", "CreatedAt" }, "IX_Tickets_FollowUps")
+                        .HasFilter("\"FollowUpOfId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "Status", "CreatedAt" }, "IX_Tickets_Internal")
+                        .HasFilter("\"Channel\" = 'Internal' OR \"Type\" = 'InternalRequest'");
+
                     b.ToTable("Tickets");
                 });
 
@@ -1494,6 +1500,8 @@ namespace Loopdesk.Data.Migrations.Postgres
                     b.HasKey("TicketId");
 
                     b.HasIndex("FirstReplyDueAt");
+
+                    b.HasIndex("NextReplyDueAt");
 
                     b.HasIndex("ResolutionDueAt");
 

@@ -822,6 +822,12 @@ namespace Loopdesk.Data.Migrations.Sqlite
 
                     b.HasIndex("TeamId", "Status", "CreatedAt");
 
+                    b.HasIndex(new[] { "Status", "CreatedAt" }, "IX_Tickets_FollowUps")
+                        .HasFilter("\"FollowUpOfId\" IS NOT NULL");
+
+                    b.HasIndex(new[] { "Status", "CreatedAt" }, "IX_Tickets_Internal")
+                        .HasFilter("\"Channel\" = 'Internal' OR \"Type\" = 'InternalRequest'");
+
                     b.ToTable("Tickets");
                 });
 
@@ -1488,6 +1494,8 @@ namespace Loopdesk.Data.Migrations.Sqlite
                     b.HasKey("TicketId");
 
                     b.HasIndex("FirstReplyDueAt");
+
+                    b.HasIndex("NextReplyDueAt");
 
                     b.HasIndex("ResolutionDueAt");
 
