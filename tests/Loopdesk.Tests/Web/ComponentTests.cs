@@ -28,6 +28,7 @@ public abstract class ComponentTests : BunitContext
         Services.AddSingleton(app.Services.GetRequiredService<WorkspaceDb>());
         Services.AddSingleton<TimeProvider>(app.Clock);
         Services.AddSingleton(app.Services.GetRequiredService<IOptions<LoopdeskOptions>>());
+        Services.AddSingleton(app.Services.GetRequiredService<Loopdesk.Tickets.FileStore>());
         var auth = AddAuthorization();
         auth.SetAuthorized(name);
         // roles first: setting them again leaves out the claims set before
