@@ -1,4 +1,5 @@
 using Loopdesk.Data;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Identity;
 using MudBlazor.Services;
@@ -54,6 +55,15 @@ public sealed class WorkspaceDb(IServiceScopeFactory scopes)
         await using var scope = scopes.CreateAsyncScope();
         return await work(scope.ServiceProvider.GetRequiredService<LoopdeskDb>(), scope.ServiceProvider);
     }
+
+    /// <summary>
+    /// Runs a change on a ticket as the person may see it now, tracked in a fresh context; <paramref name="gone"/> when it
+    /// no longer exists or is no longer theirs to see.
+    /// </summary>
+    public Task<T> OnTicketAsync<T>(Guid ticketId, System.Security.Claims.ClaimsPrincipal user, T gone, Func<LoopdeskDb, IServiceProvider, Core.Tickets.Ticket, Task<T>> work)
+        => RunAsync(async (db, sp) => await Tickets.TicketQueries.VisibleTo(db.Tickets, user).FirstOrDefaultAsync(t => t.Id == ticketId) is { } ticket
+            ? await work(db, sp, ticket)
+            : gone);
 }
 
 /// <summary>Changes one page of a circuit makes that another part of it shows (a new saved view in the menu).</summary>
