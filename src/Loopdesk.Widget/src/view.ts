@@ -94,8 +94,18 @@ export class Panel {
     this.host.style.cssText = "all:initial";
     this.root = this.host.attachShadow({ mode: "open" });
     this.time = new Intl.DateTimeFormat(language, { hour: "numeric", minute: "2-digit" });
-    const style = h("style");
-    style.textContent = css(config.colour, readableText(config.colour, config.textColour));
+    // a constructed style sheet where the browser has them: a page's Content-Security-Policy without 'unsafe-inline' for
+    // styles allows it, where it would block a <style> element
+    const rules = css(config.colour, readableText(config.colour, config.textColour));
+    let style: HTMLStyleElement | null = null;
+    if ("adoptedStyleSheets" in this.root && "replaceSync" in CSSStyleSheet.prototype) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(rules);
+      this.root.adoptedStyleSheets = [sheet];
+    } else {
+      style = h("style");
+      style.textContent = rules;
+    }
     const title = t("chatTitle", { site: config.name });
 
     this.badge = h("span", { class: "badge", hidden: true, "aria-hidden": "true" });
@@ -120,7 +130,7 @@ export class Panel {
     });
 
     const frame = h("div", { class: `ld ${config.position === "left" ? "left" : "right"}`, lang: language }, this.invite, this.dialog, this.launcher);
-    this.root.append(style, frame);
+    this.root.append(...(style ? [style] : []), frame);
   }
 
   get unreadCount(): number {
@@ -140,6 +150,8 @@ export class Panel {
     if (open) {
       this.showInvitation(null);
       this.setUnread(0);
+      // a log filled while hidden had no height to scroll: show its end now
+      if (this.conversation) this.conversation.log.scrollTop = this.conversation.log.scrollHeight;
       if (moveFocus) this.focusFirst();
     } else if (moveFocus) {
       this.launcher.focus();
@@ -213,8 +225,8 @@ export class Panel {
         .find((m) => m) as [HTMLElement, string] | undefined;
       const badEmail = askEmail && email.value.trim() && !email.checkValidity();
       if (missing || badEmail) {
-        const [control, label] = missing ?? [email, this.t("email")];
-        error.textContent = this.t("required", { field: label });
+        const [control, label] = missing ?? [email, ""];
+        error.textContent = missing ? this.t("required", { field: label }) : this.t("emailInvalid");
         control.setAttribute("aria-invalid", "true");
         control.focus();
         return;
@@ -401,7 +413,7 @@ export class Panel {
     transcript.addEventListener("submit", (e) => {
       e.preventDefault();
       if (!email && (!address.value.trim() || !address.checkValidity())) {
-        note.textContent = this.t("required", { field: this.t("email") });
+        note.textContent = address.value.trim() ? this.t("emailInvalid") : this.t("required", { field: this.t("email") });
         address.focus();
         return;
       }

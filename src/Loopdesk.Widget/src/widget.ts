@@ -115,6 +115,12 @@ export class ChatWidget {
       } catch {
         // the server is unreachable: the launcher still works, and opening it tries again
       }
+      if (this.chat?.status === "ended") {
+        // a chat that ended before this page: the visitor starts afresh
+        this.chat = null;
+        this.messages = [];
+        this.showForm({ email: this.email ?? "" });
+      }
       if (this.live) {
         this.panel.setOpen(true, false);
         return;
@@ -309,7 +315,9 @@ export class ChatWidget {
     this.savePending([]);
     this.messages = this.messages.filter((m) => !m.state);
     this.panel.setMessages(this.messages);
-    this.panel.showEnded(ended.message, this.email);
+    // the closing words may have come as the chat's last line already: said once is enough
+    const said = this.messages.some((m) => m.from === "system" && m.body === ended.message);
+    this.panel.showEnded(said ? null : ended.message, this.email);
   }
 
   // --- what the visitor does -----------------------------------------------------------------------------------
@@ -326,7 +334,10 @@ export class ChatWidget {
       this.apply(state);
       this.panel.setOpen(true);
     } catch (e) {
-      this.panel.setFormError(hubError(e)?.text ?? this.t("failed"));
+      const refused = hubError(e);
+      // the connection dropped on the way: the chat may have started all the same
+      if (!refused) await this.resume().catch(() => undefined);
+      if (!this.live) this.panel.setFormError(refused?.text ?? this.t("failed"));
     }
   }
 
