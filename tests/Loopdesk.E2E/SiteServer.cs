@@ -48,13 +48,13 @@ public sealed class SiteServer : IAsyncDisposable
                 return;
             }
             var query = context.Request.QueryString;
-            var attributes = new StringBuilder();
-            if (query["lang"] is { } lang) attributes.Append($" data-lang=\"{WebUtility.HtmlEncode(lang)}\"");
-            if (query["open"] is "true") attributes.Append(" data-open=\"true\"");
+            var attributes = "";
+            if (query["lang"] is { } lang) attributes += " data-lang=\"" + WebUtility.HtmlEncode(lang) + "\"";
+            if (query["open"] is "true") attributes += " data-open=\"true\"";
             var html = _template
                 .Replace("{{base}}", _loopdesk, StringComparison.Ordinal)
                 .Replace("{{key}}", WebUtility.HtmlEncode(query["key"] ?? ""), StringComparison.Ordinal)
-                .Replace("{{attributes}}", attributes.ToString(), StringComparison.Ordinal);
+                .Replace("{{attributes}}", attributes, StringComparison.Ordinal);
             var body = Encoding.UTF8.GetBytes(html);
             context.Response.ContentType = "text/html; charset=utf-8";
             context.Response.ContentLength64 = body.Length;
