@@ -68,7 +68,7 @@ textarea{resize:none}
 .system .bubble{padding:4px 8px;color:var(--muted);font-size:14px}
 .meta{font-size:12px;color:var(--muted);padding:2px 4px}
 .meta:empty{display:none}
-.sending .bubble,.waiting .bubble{opacity:.75}
+.sending .bubble,.waiting .bubble{box-shadow:inset 0 0 0 2px rgba(255,255,255,.55)}
 .waiting .meta{color:var(--bad)}
 .typing{margin:0;padding:0 16px;min-height:20px;font-size:13px;color:var(--muted);font-style:italic}
 .foot{border-top:1px solid var(--line)}
