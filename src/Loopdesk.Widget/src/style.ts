@@ -84,7 +84,7 @@ textarea{resize:none}
 .transcript{display:flex;flex-direction:column;gap:6px}
 .note{font-size:14px;color:var(--muted)}.note:empty{display:none}
 .done h3{margin:0;font-size:18px}.done p{margin:0}
-.ref{font-weight:600}
+.ack{white-space:pre-wrap}.ref{font-weight:600}
 @media (max-width:480px){.ld{bottom:12px}.ld.right{right:12px}.ld.left{left:12px}
 .panel{position:fixed;inset:0;width:auto;max-width:none;height:auto;border-radius:0}.launcher.is-open{display:none}}
 @media (prefers-reduced-motion:reduce){.panel{animation:none}}

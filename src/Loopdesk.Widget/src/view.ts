@@ -360,6 +360,7 @@ export class Panel {
         conv.items.set(key, item);
       } else if (item.dataset.state !== fresh.dataset.state || item.dataset.body !== fresh.dataset.body) {
         item.replaceChildren(...fresh.childNodes);
+        item.className = fresh.className;
         item.dataset.state = fresh.dataset.state ?? "";
         item.dataset.body = fresh.dataset.body ?? "";
         item.dataset.id = message.id;
@@ -422,6 +423,8 @@ export class Panel {
     const again = h("button", { type: "button", class: "primary wide" }, this.t("newChat"));
     again.addEventListener("click", () => this.on.newChat());
     conv.foot.replaceChildren(h("div", { class: "ended" }, h("p", { class: "closing" }, message || this.t("ended")), transcript, again));
+    // the box below the log is taller than the composer was: keep the last lines (the closing words) in view
+    conv.log.scrollTop = conv.log.scrollHeight;
     if (this.isOpen) again.focus();
   }
 
@@ -434,7 +437,7 @@ export class Panel {
   showOfflineDone(receipt: OfflineReceipt): void {
     this.conversation = null;
     const heading = h("h3", { tabindex: "-1" }, this.t("sent"));
-    this.body.replaceChildren(h("div", { class: "done", role: "status" }, heading, h("p", {}, receipt.acknowledgement), h("p", { class: "ref" }, this.t("reference", { ref: receipt.reference }))));
+    this.body.replaceChildren(h("div", { class: "done", role: "status" }, heading, h("p", { class: "ack" }, receipt.acknowledgement), h("p", { class: "ref" }, this.t("reference", { ref: receipt.reference }))));
     if (this.isOpen) heading.focus();
   }
 
