@@ -258,6 +258,10 @@ export class Panel {
     const typing = h("p", { class: "typing", "aria-hidden": "true" });
     const foot = h("div", { class: "foot" });
     this.conversation = { status, log, typing, foot, items: new Map() };
+    // a log read to its end stays at its end when the box under it grows (an error, a note, the end of the chat)
+    let atEnd = true;
+    log.addEventListener("scroll", () => (atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < 40));
+    if (typeof ResizeObserver === "function") new ResizeObserver(() => atEnd && (log.scrollTop = log.scrollHeight)).observe(log);
     this.leaveButton.hidden = false;
     this.subtitle.textContent = "";
     this.body.replaceChildren(status, log, typing, foot);
