@@ -40,6 +40,8 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Email.MailThreadId> MailIds => Set<Email.MailThreadId>();
     public DbSet<Web.Workspace.SavedView> SavedViews => Set<Web.Workspace.SavedView>();
     public DbSet<Procedures.Procedure> Procedures => Set<Procedures.Procedure>();
+    public DbSet<Chat.ChatSite> ChatSites => Set<Chat.ChatSite>();
+    public DbSet<Chat.ChatSession> Chats => Set<Chat.ChatSession>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

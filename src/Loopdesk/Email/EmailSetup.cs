@@ -21,7 +21,8 @@ public static class EmailSetup
         services.AddSingleton<IJobHandler, MailProcessHandler>();
         services.AddSingleton<IJobHandler, MailSweepHandler>();
         services.AddSingleton<SmtpPool>();
-        services.AddSingleton<IChannelAdapter, EmailChannel>();
+        services.AddSingleton<EmailChannel>();
+        services.AddSingleton<IChannelAdapter>(sp => sp.GetRequiredService<EmailChannel>());
         services.AddSingleton<MailboxPoller>();
         services.AddHostedService(sp => sp.GetRequiredService<MailboxPoller>());
         return services;

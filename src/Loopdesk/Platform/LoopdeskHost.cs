@@ -61,6 +61,7 @@ public static class LoopdeskHost
         services.AddScoped<Agents.AgentAccounts>();
         services.AddServiceRules();
         services.AddEmail(builder.Configuration);
+        Chat.ChatSetup.AddChat(services, builder.Configuration);
 
         services.AddIdentityCore<StaffUser>(o =>
             {
@@ -126,6 +127,7 @@ public static class LoopdeskHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeLimit>();
+        app.UseCors();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
@@ -155,6 +157,7 @@ public static class LoopdeskHost
         api.MapSuggestions();
         api.MapEmail();
         Procedures.ProcedureEndpoints.MapProcedures(api);
+        Chat.ChatEndpoints.MapChat(app, api);
         return app;
     }
 

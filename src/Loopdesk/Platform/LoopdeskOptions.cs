@@ -24,6 +24,12 @@ public sealed class LoopdeskOptions
     public Email.EmailOptions Email { get; set; } = new();
 
     public WorkspaceOptions Workspace { get; set; } = new();
+
+    /// <summary>
+    /// A Redis configuration string (e.g. "127.0.0.1:6379"). When set, live chat runs across several server processes:
+    /// SignalR uses the Redis backplane and agents' screens hear chats through Redis. Default none (one process).
+    /// </summary>
+    public string? Redis { get; set; }
 }
 
 /// <summary>The "Loopdesk:Workspace" settings.</summary>

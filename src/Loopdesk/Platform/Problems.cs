@@ -31,6 +31,17 @@ public static class Problems
         return problem;
     }
 
+    /// <summary>Reads an If-Match header of the form "vN" (or "*", or none: no version); the problem says why it is not one.</summary>
+    public static ProblemHttpResult? ReadIfMatch(string? ifMatch, out int? version)
+    {
+        version = null;
+        if (ifMatch is null || ifMatch == "*") return null;
+        if (!(ifMatch.StartsWith("\"v", StringComparison.Ordinal) && int.TryParse(ifMatch.Trim('"')[1..], out var parsed)))
+            return Validation("If-Match", "If-Match is the ETag you read, like \"v3\".");
+        version = parsed;
+        return null;
+    }
+
     public static ProblemHttpResult RuleViolation(Verdict verdict)
         => Create(StatusCodes.Status422UnprocessableEntity, "rule", "The change is not allowed.", verdict.Message, verdict.Field, verdict.Code);
 

@@ -70,13 +70,7 @@ public static class ProcedureEndpoints
     private static async Task<Results<Ok<ProcedureDto>, ProblemHttpResult>> PutAsync(
         Guid id, ProcedureRequest body, [FromHeader(Name = "If-Match")] string? ifMatch, LoopdeskDb db, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
-        int? version = null;
-        if (ifMatch is not null && ifMatch != "*")
-        {
-            if (!(ifMatch.StartsWith("\"v", StringComparison.Ordinal) && int.TryParse(ifMatch.Trim('"')[1..], out var parsed)))
-                return Problems.Validation("If-Match", "If-Match is the ETag you read, like \"v3\".");
-            version = parsed;
-        }
+        if (Problems.ReadIfMatch(ifMatch, out var version) is { } badIfMatch) return badIfMatch;
         var (procedure, problem) = await ReplaceAsync(db, id, body, version, clock.GetUtcNow(), ct);
         if (problem is not null) return problem;
         http.Response.Headers.ETag = $"\"v{procedure!.Version}\"";

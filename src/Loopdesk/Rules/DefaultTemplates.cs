@@ -125,6 +125,30 @@ public static class DefaultTemplates
 
             {{{Signature}}}
             """,
+        [("silence-noticed.chat", "en")] = $$$"""
+            Hello {{ customer.first_name | default: "there" }},
+
+            This is {{ agent.name | default: "the support team" }} at {{ company.name }}. You started a chat with us on our website, and I saw that nobody answered you before you had to go. I am sorry we kept you waiting.
+
+            Your question is not forgotten: it is on record as {{ ticket.reference }}. If you still need help, just reply to this message and I will pick it up, or tell me when suits you for a call.
+
+            Thank you for reaching out to us.
+
+            {{{Signature}}}
+            """,
+        [("silence-noticed.chat-draft", "en")] = $$$"""
+            Nobody answered this chat in time, or the visitor left the queue. Please write to them personally; a draft to start from:
+
+            Hello {{ customer.first_name | default: "there" }},
+
+            This is {{ agent.name | default: "the support team" }} at {{ company.name }}. You started a chat with us on our website, and I saw that nobody answered you before you had to go. I am sorry we kept you waiting.
+
+            Your question is not forgotten: it is on record as {{ ticket.reference }}. If you still need help, just reply to this message and I will pick it up, or tell me when suits you for a call.
+
+            Thank you for reaching out to us.
+
+            {{{Signature}}}
+            """,
         [("keep-informed.on-hold", "en")] = $$$"""
             Hello {{ customer.first_name | default: "there" }},
 

@@ -28,3 +28,25 @@
     }
   });
 })();
+
+// The chat console: a short, soft tone when a new chat starts waiting (the page title carries the count).
+window.loopdeskChat = {
+  ring() {
+    try {
+      const Audio = window.AudioContext || window.webkitAudioContext;
+      if (!Audio) return;
+      const context = new Audio();
+      const tone = context.createOscillator();
+      const gain = context.createGain();
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.08, context.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.0001, context.currentTime + 0.35);
+      tone.connect(gain).connect(context.destination);
+      tone.start();
+      tone.stop(context.currentTime + 0.35);
+      tone.onended = () => context.close();
+    } catch {
+      // no sound where the browser allows none; the title still shows the count
+    }
+  },
+};

@@ -160,6 +160,32 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/callback", new { note = "after lunch" })),
         new("POST /api/v1/tickets/{reference}/resolution", AgentRole.Agent, HttpStatusCode.OK,
             async s => await Send(HttpMethod.Post, $"/api/v1/tickets/{await SolvedTicketAsync(s.Admin)}/resolution", new { agreed = false, comment = "Still broken" })),
+        new("GET /api/v1/chat/sites", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/chat/sites")),
+        new("POST /api/v1/chat/sites", AgentRole.Admin, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/chat/sites", new { name = "Matrix shop", allowedOrigins = new[] { "*" } })),
+        new("PUT /api/v1/chat/sites/{key}", AgentRole.Admin, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Put, $"/api/v1/chat/sites/{(await MatrixChatAsync(s, null)).Site.Key}", new { name = "Matrix shop renamed", allowedOrigins = new[] { "*" } })),
+        new("GET /api/v1/chat/sites/{key}", null, HttpStatusCode.OK, async s => await Send(HttpMethod.Get, $"/api/v1/chat/sites/{(await MatrixChatAsync(s, null)).Site.Key}")),
+        new("POST /api/v1/chat/sites/{key}/visitors", null, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/chat/sites/{(await MatrixChatAsync(s, null)).Site.Key}/visitors", new { token = (string?)null })),
+        new("PUT /api/v1/chat/sites/{key}/invitations/{invitationId}", AgentRole.Agent, HttpStatusCode.OK, async s =>
+        {
+            var site = (await MatrixChatAsync(s, null)).Site;
+            return await Send(HttpMethod.Put, $"/api/v1/chat/sites/{site.Key}/invitations/{site.Invitations[0].Id}", new { enabled = false });
+        }),
+        new("GET /api/v1/chats", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/chats")),
+        new("GET /api/v1/chats/{id:guid}", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Get, $"/api/v1/chats/{(await MatrixChatAsync(s, null)).Chat}")),
+        new("GET /api/v1/chats/{id:guid}/transcript", AgentRole.Agent, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Get, $"/api/v1/chats/{(await MatrixChatAsync(s, null)).Chat}/transcript")),
+        new("POST /api/v1/chats/{id:guid}/accept", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, null)).Chat}/accept")),
+        new("POST /api/v1/chats/{id:guid}/messages", AgentRole.Agent, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, s.Self)).Chat}/messages", new { body = "How can I help?" })),
+        new("POST /api/v1/chats/{id:guid}/prompt", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, s.Self)).Chat}/prompt")),
+        new("POST /api/v1/chats/{id:guid}/transfer", AgentRole.Agent, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, s.Self)).Chat}/transfer", new { teamId = s.World.TeamId, note = "billing" })),
+        new("POST /api/v1/chats/{id:guid}/end", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, s.Self)).Chat}/end")),
+        new("POST /api/v1/chats/{id:guid}/ticket", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, s.Self)).Chat}/ticket", new { })),
+        new("GET /api/v1/reports/chat", AgentRole.Supervisor, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/reports/chat")),
+
         new("GET /api/v1/commitments", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/commitments?state=open")),
         new("POST /api/v1/commitments/{id:guid}/kept", AgentRole.Agent, HttpStatusCode.OK, async s =>
         {
@@ -786,6 +812,31 @@ public abstract class AuthorizationTests(LoopdeskApp app)
     {
         Assert.True(response.Headers.TryGetValues("Set-Cookie", out var cookies), "no Set-Cookie header");
         return Assert.Single(cookies, c => c.StartsWith("loopdesk=", StringComparison.Ordinal));
+    }
+
+    /// <summary>A chat site with one invitation, and a chat on it: queued, or taken by <paramref name="agentId"/>.</summary>
+    private static async Task<(global::Loopdesk.Chat.ChatSite Site, Guid Chat)> MatrixChatAsync(Scene s, Guid? agentId)
+    {
+        await using var scope = s.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<global::Loopdesk.Data.LoopdeskDb>();
+        var now = s.App.Clock.GetUtcNow();
+        var site = new global::Loopdesk.Chat.ChatSite(now);
+        site.Set(new global::Loopdesk.Chat.ChatSiteRequest
+        {
+            Name = "Matrix shop", AllowedOrigins = ["*"],
+            Invitations = [new global::Loopdesk.Chat.ChatInvitation(null, "Need help?", 10, null, false)],
+        }, now);
+        var visitor = new global::Loopdesk.Chat.ChatVisitor(site.Id, now);
+        var chat = new global::Loopdesk.Chat.ChatSession(site, visitor, s.World.CustomerId, "Matrix visitor", null, null, "Is this thing on?", now);
+        if (agentId is { } agent)
+        {
+            chat.State = global::Loopdesk.Core.Chat.ChatState.Active;
+            chat.AgentId = agent;
+            chat.AcceptedAt = now;
+        }
+        db.AddRange(site, visitor, chat);
+        await db.SaveChangesAsync(CancellationToken.None);
+        return (site, chat.Id);
     }
 
     private static Task<HttpRequestMessage> Send(HttpMethod method, string url, object? body = null)

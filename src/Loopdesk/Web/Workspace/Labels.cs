@@ -37,6 +37,16 @@ public static class Labels
         _ => "API",
     };
 
+    public static string ChatState(Core.Chat.ChatState s) => s switch
+    {
+        Core.Chat.ChatState.Queued => "Waiting",
+        Core.Chat.ChatState.Active => "Talking",
+        Core.Chat.ChatState.IdleWarned => "Asked if still there",
+        Core.Chat.ChatState.Ended => "Ended",
+        Core.Chat.ChatState.Abandoned => "Left the queue",
+        _ => "Missed",
+    };
+
     public static string Type(TicketType t) => t == TicketType.InternalRequest ? "Internal request" : t.ToString();
 
     /// <summary>"just now", "5 min ago", "3 h ago", "2 days ago", then the date.</summary>
