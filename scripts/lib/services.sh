@@ -27,6 +27,9 @@ ensure_node() {
   ensure_packages nodejs npm
 }
 
+# usage: ensure_redis_package (Debian's redis-server, which the live chat's scale-out test starts itself)
+ensure_redis_package() { command -v redis-server >/dev/null || ensure_packages redis-server; }
+
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 
 # usage: start_postgres [durable] -> exports PG_DIR PG_PORT PG_ADMIN_CONN (fsync off unless "durable")

@@ -55,30 +55,39 @@ public sealed class WorkspaceHost : IAsyncLifetime
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath(), Headless = true });
     }
 
-    private Process Start(params string[] args)
+    private Process Start(params string[] args) => StartLoopdesk(_dir, new Dictionary<string, string>(), ServerLog.Enqueue, args);
+
+    /// <summary>
+    /// Runs the built server (Debug or Release, as this test binary) in <paramref name="directory"/> with its data under
+    /// data/, the E2E admin, and <paramref name="environment"/>; warnings and errors it logs go to <paramref name="log"/>.
+    /// </summary>
+    public static Process StartLoopdesk(string directory, IReadOnlyDictionary<string, string> environment, Action<string> log, params string[] args)
     {
         var binary = Path.Combine(RepoRoot(), "src", "Loopdesk", "bin", Configuration(), "net10.0", "loopdesk.dll");
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(binary);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["LOOPDESK_ADMIN_EMAIL"] = AdminEmail;
         info.Environment["LOOPDESK_ADMIN_PASSWORD"] = AdminPassword;
         info.Environment["LOOPDESK_ADMIN_TOKEN"] = AdminToken;
-        info.Environment["Loopdesk__DataDirectory"] = Path.Combine(_dir, "data");
+        info.Environment["Loopdesk__DataDirectory"] = Path.Combine(directory, "data");
         info.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        foreach (var (key, value) in environment) info.Environment[key] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start loopdesk");
-        // drain the output so the child never blocks on a full pipe; warnings and errors are kept for failure messages
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.Contains("\"@l\":\"Error", StringComparison.Ordinal) || line.Contains("\"@l\":\"Warning", StringComparison.Ordinal))) ServerLog.Enqueue(line); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && (line.Contains("\"@l\":\"Error", StringComparison.Ordinal) || line.Contains("\"@l\":\"Warning", StringComparison.Ordinal))) log(line); };
         process.BeginOutputReadLine();
         return process;
     }
 
-    private async Task WaitForHealthAsync()
+    private Task WaitForHealthAsync() => WaitForHealthAsync(_server!, BaseUrl);
+
+    /// <summary>Waits up to 30 s for the server at <paramref name="baseUrl"/> to answer /healthz.</summary>
+    public static async Task WaitForHealthAsync(Process server, string baseUrl)
     {
-        using var probe = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(2) };
+        using var probe = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 300; i++)
         {
-            if (_server!.HasExited) throw new InvalidOperationException("loopdesk serve exited: " + await _server.StandardError.ReadToEndAsync());
+            if (server.HasExited) throw new InvalidOperationException("loopdesk serve exited: " + await server.StandardError.ReadToEndAsync());
             try
             {
                 if ((await probe.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK) return;
@@ -90,7 +99,6 @@ public sealed class WorkspaceHost : IAsyncLifetime
         throw new TimeoutException("loopdesk serve did not answer /healthz within 30 s");
     }
 
-    /// <summary>A fresh browser context (its own cookies) at 1280×800, signed in as the given staff member.</summary>
     public async Task<IPage> SignedInPageAsync(string email, string password, ViewportSize? viewport = null)
     {
         var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 800 } });
@@ -140,7 +148,7 @@ public sealed class WorkspaceHost : IAsyncLifetime
             .FirstOrDefault(p => p is not null && File.Exists(p))
             ?? throw new InvalidOperationException("Chromium is not installed: scripts/test installs Debian's chromium package.");
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

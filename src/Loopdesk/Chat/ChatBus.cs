@@ -50,8 +50,12 @@ public sealed class ChatBus : IDisposable
     /// <summary>Every signal, from this process or (with Redis) any other.</summary>
     public event Action<ChatSignal>? Signalled;
 
+    /// <summary>Only the signals this process published, for what spreads them further itself (the agent hub, over SignalR's backplane).</summary>
+    public event Action<ChatSignal>? PublishedHere;
+
     public void Publish(ChatSignal signal)
     {
+        PublishedHere?.Invoke(signal);
         if (_redis is null)
         {
             Raise(signal);

@@ -57,6 +57,7 @@ public static class ChatEndpoints
     public static void MapChat(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
         app.MapHub<VisitorHub>("/hubs/chat/visitor", o => o.ApplicationMaxBufferSize = 64 * 1024).RequireCors(CorsPolicy).AllowAnonymous();
+        app.MapHub<AgentHub>("/hubs/chat/agent");
 
         var sites = api.MapGroup("/chat/sites").WithTags("Chat");
         sites.MapGet("/{key}", ConfigAsync).WithName("GetChatSiteConfig").AllowAnonymous().RequireCors(CorsPolicy)

@@ -17,10 +17,13 @@ public sealed class ChatSite
 
     private ChatSite() { }
 
-    public ChatSite(DateTimeOffset now)
+    /// <summary>The key of the demo data's site.</summary>
+    public const string DemoKey = "demo";
+
+    public ChatSite(DateTimeOffset now, string? key = null)
     {
         Id = Ids.New(now);
-        Key = NewKey();
+        Key = key ?? NewKey();
         CreatedAt = now;
     }
 

@@ -19,6 +19,7 @@ public static class ChatSetup
         services.AddSingleton<VisitorTokens>();
         services.AddSingleton<IChannelAdapter, ChatChannel>();
         services.AddSingleton<IJobHandler, ChatWatchHandler>();
+        services.AddHostedService<AgentHubRelay>();
         var signalR = services.AddSignalR(o =>
             {
                 o.MaximumReceiveMessageSize = 16 * 1024;

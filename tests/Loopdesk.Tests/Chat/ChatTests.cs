@@ -452,6 +452,44 @@ public abstract class ChatTests(LoopdeskApp app)
         Assert.DoesNotContain(onTicket.Messages, m => m.Text.Contains("VIP", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Agents_tools_hear_every_chat_on_the_agent_hub_and_nobody_else_connects()
+    {
+        var site = await NewSiteAsync();
+        var signals = new ConcurrentQueue<System.Text.Json.JsonElement>();
+        await using var agentHub = new HubConnectionBuilder()
+            .WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat/agent"), o =>
+            {
+                o.Transports = HttpTransportType.LongPolling;
+                o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(app.TokenOf(AgentRole.Agent));
+            })
+            .Build();
+        agentHub.On<System.Text.Json.JsonElement>("Signal", s => signals.Enqueue(s));
+        await agentHub.StartAsync(Ct);
+
+        await using var visitor = await VisitAsync(site);
+        var state = await StartAsync(visitor, "Hello from the shop");
+        await EventuallyAsync(() => signals.FirstOrDefault(s => s.GetProperty("kind").GetString() == "queued" && s.GetProperty("chatId").GetGuid() == state.ChatId) is { ValueKind: System.Text.Json.JsonValueKind.Object } x ? (object)x : null, "the queued signal");
+        await AcceptAsync(state.ChatId);
+        await SendAsync(visitor, "Are you there?");
+        var line = await EventuallyAsync(() => signals.FirstOrDefault(s => s.GetProperty("kind").GetString() == "line") is { ValueKind: System.Text.Json.JsonValueKind.Object } x ? (object)x : null, "the line signal");
+        Assert.Equal("Are you there?", ((System.Text.Json.JsonElement)line).GetProperty("data").GetProperty("body").GetString());
+
+        foreach (var token in new[] { null, app.TokenOf(AgentRole.Collaborator), "ldk_made_up_token_0123456789abcdef" })
+        {
+            await using var stranger = new HubConnectionBuilder()
+                .WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat/agent"), o =>
+                {
+                    o.Transports = HttpTransportType.LongPolling;
+                    o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+                    o.AccessTokenProvider = () => Task.FromResult(token);
+                })
+                .Build();
+            await Assert.ThrowsAsync<HttpRequestException>(() => stranger.StartAsync(Ct));
+        }
+    }
+
     // ---- bad input
 
     [Fact]

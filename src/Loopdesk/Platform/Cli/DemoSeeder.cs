@@ -158,6 +158,28 @@ public static class DemoSeeder
                 }
             }
         });
-        return $"{teams.Count} teams, {agents.Count} staff (password demo-password-1), {customerCount} customers, {ticketCount} tickets.";
+        await SeedChatSiteAsync(services, teams[0].Id, now, ct);
+        return $"{teams.Count} teams, {agents.Count} staff (password demo-password-1), {customerCount} customers, {ticketCount} tickets, "
+            + $"the chat site \"{Chat.ChatSite.DemoKey}\".";
+    }
+
+    /// <summary>The demo's chat site, key "demo", open to any page (a real site lists its own origins), routed to the first team.</summary>
+    private static async Task SeedChatSiteAsync(IServiceProvider services, Guid teamId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        if (await db.ChatSites.AnyAsync(s => s.Key == Chat.ChatSite.DemoKey, ct)) return;
+        var site = new Chat.ChatSite(now, Chat.ChatSite.DemoKey);
+        site.Set(new Chat.ChatSiteRequest
+        {
+            Name = "Loopdesk demo shop",
+            Greeting = "Hi! Thanks for reaching out. Someone from the team will be with you shortly.",
+            ClosingMessage = "Thank you for chatting with us. Have a good day!",
+            AllowedOrigins = ["*"],
+            TeamId = teamId,
+            Invitations = [new Chat.ChatInvitation(null, "Questions about pricing? We are here to help.", 30, "/pricing*", false)],
+        }, now);
+        db.ChatSites.Add(site);
+        await db.SaveChangesAsync(ct);
     }
 }
