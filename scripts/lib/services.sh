@@ -21,6 +21,12 @@ ensure_mail_packages() { ensure_packages dovecot-core dovecot-imapd python3-aios
 # usage: ensure_browser_packages (Debian's Chromium, which the workspace's browser tests drive, and a font for screenshots)
 ensure_browser_packages() { ensure_packages chromium fonts-liberation; }
 
+# usage: ensure_node (Node.js and npm, which the build needs for the chat widget; Debian's packages when either is missing)
+ensure_node() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+  ensure_packages nodejs npm
+}
+
 # usage: ensure_redis_package (Debian's redis-server, which the live chat's scale-out test starts itself)
 ensure_redis_package() { command -v redis-server >/dev/null || ensure_packages redis-server; }
 

@@ -44,6 +44,24 @@ public abstract class HostTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task The_chat_widget_is_served_to_anyone_small_and_revalidated_so_that_updates_reach_sites()
+    {
+        using var client = app.ClientWithToken(null);
+        var response = await client.GetAsync("/chat/widget.js", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        // the URL has no fingerprint, so a site's page always asks whether its copy is still current
+        Assert.NotNull(response.Headers.ETag);
+        Assert.True(response.Headers.CacheControl is { NoCache: true } or { MaxAge.TotalSeconds: <= 3600 }, $"Cache-Control: {response.Headers.CacheControl}");
+        var script = await response.Content.ReadAsByteArrayAsync(Ct);
+        Assert.InRange(Chat.WidgetTests.Gzipped(script), 1, 35 * 1024);
+
+        using var revalidate = new HttpRequestMessage(HttpMethod.Get, "/chat/widget.js");
+        revalidate.Headers.IfNoneMatch.Add(response.Headers.ETag);
+        Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(revalidate, Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Metrics_are_exported_for_scraping()
     {
         using var client = app.CreateClient(AgentRole.Agent);
