@@ -40,6 +40,12 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Email.MailThreadId> MailIds => Set<Email.MailThreadId>();
     public DbSet<Web.Workspace.SavedView> SavedViews => Set<Web.Workspace.SavedView>();
     public DbSet<Procedures.Procedure> Procedures => Set<Procedures.Procedure>();
+    public DbSet<Incidents.StatusService> StatusServices => Set<Incidents.StatusService>();
+    public DbSet<Incidents.Incident> Incidents => Set<Incidents.Incident>();
+    public DbSet<Incidents.IncidentUpdate> IncidentUpdates => Set<Incidents.IncidentUpdate>();
+    public DbSet<Incidents.IncidentTicket> IncidentTickets => Set<Incidents.IncidentTicket>();
+    public DbSet<Incidents.StatusSubscriber> StatusSubscribers => Set<Incidents.StatusSubscriber>();
+    public DbSet<Credits.Credit> Credits => Set<Credits.Credit>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

@@ -24,6 +24,10 @@ public sealed class LoopdeskOptions
     public Email.EmailOptions Email { get; set; } = new();
 
     public WorkspaceOptions Workspace { get; set; } = new();
+
+    public Credits.CreditOptions Credits { get; set; } = new();
+
+    public Incidents.StatusOptions Status { get; set; } = new();
 }
 
 /// <summary>The "Loopdesk:Workspace" settings.</summary>
