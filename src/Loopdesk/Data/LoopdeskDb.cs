@@ -42,6 +42,12 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Procedures.Procedure> Procedures => Set<Procedures.Procedure>();
     public DbSet<Chat.ChatSite> ChatSites => Set<Chat.ChatSite>();
     public DbSet<Chat.ChatSession> Chats => Set<Chat.ChatSession>();
+    public DbSet<Incidents.StatusService> StatusServices => Set<Incidents.StatusService>();
+    public DbSet<Incidents.Incident> Incidents => Set<Incidents.Incident>();
+    public DbSet<Incidents.IncidentUpdate> IncidentUpdates => Set<Incidents.IncidentUpdate>();
+    public DbSet<Incidents.IncidentTicket> IncidentTickets => Set<Incidents.IncidentTicket>();
+    public DbSet<Incidents.StatusSubscriber> StatusSubscribers => Set<Incidents.StatusSubscriber>();
+    public DbSet<Credits.Credit> Credits => Set<Credits.Credit>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Loopdesk.Email;
 using Loopdesk.Agents;
 using Loopdesk.Customers;
+using Loopdesk.Incidents;
 using Loopdesk.Lexicon;
 using Loopdesk.Rules;
 using Loopdesk.Data;
@@ -117,6 +118,7 @@ public static class LoopdeskHost
             .AddPrometheusExporter());
         services.AddSingleton<LoopdeskMetrics>();
         services.AddWorkspace();
+        services.AddIncidents(builder.Configuration);
         return builder;
     }
 
@@ -131,6 +133,7 @@ public static class LoopdeskHost
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();
+        app.UseOutputCache();
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
@@ -138,6 +141,7 @@ public static class LoopdeskHost
         app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapWorkspace();
+        app.MapStatusFeed();
 
         var api = app.MapGroup("/api/v1").RequireRateLimiting(RateLimits.Api);
         api.MapAuth();
@@ -158,6 +162,8 @@ public static class LoopdeskHost
         api.MapEmail();
         Procedures.ProcedureEndpoints.MapProcedures(api);
         Chat.ChatEndpoints.MapChat(app, api);
+        api.MapIncidents();
+        Credits.CreditEndpoints.MapCredits(api);
         return app;
     }
 

@@ -30,6 +30,9 @@ public sealed class LoopdeskOptions
     /// SignalR uses the Redis backplane and agents' screens hear chats through Redis. Default none (one process).
     /// </summary>
     public string? Redis { get; set; }
+    public Credits.CreditOptions Credits { get; set; } = new();
+
+    public Incidents.StatusOptions Status { get; set; } = new();
 }
 
 /// <summary>The "Loopdesk:Workspace" settings.</summary>

@@ -110,10 +110,10 @@ public abstract class ChatTests(LoopdeskApp app)
     /// <summary>The code of a hub refusal: the server words it "… HubException: code: words".</summary>
     private static string Code(HubException e) => e.Message[(e.Message.IndexOf("HubException: ", StringComparison.Ordinal) + 14)..].Split(':')[0];
 
-    /// <summary>Waits (a few seconds at most) for something the server pushes.</summary>
+    /// <summary>Waits (ten seconds at most) for something the server pushes.</summary>
     private static async Task<T> EventuallyAsync<T>(Func<T?> probe, string what)
     {
-        for (var i = 0; i < 100; i++)
+        for (var i = 0; i < 200; i++)
         {
             if (probe() is { } found) return found;
             await Task.Delay(50, Ct);

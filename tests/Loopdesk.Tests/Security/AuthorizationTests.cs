@@ -308,6 +308,40 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         new("POST /api/v1/inbound/{id:guid}/retry", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Post, $"/api/v1/inbound/{s.World.FailedInboundId}/retry")),
         new("GET /api/v1/tickets/{reference}/files/{key}", AgentRole.Collaborator, HttpStatusCode.OK,
             s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.FileReference}/files/{s.World.FileKey}")),
+
+        new("GET /api/v1/incidents", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/incidents")),
+        new("POST /api/v1/incidents", AgentRole.Supervisor, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/incidents", MatrixIncident())),
+        new("GET /api/v1/incidents/{id:guid}", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Get, $"/api/v1/incidents/{await IncidentAsync(s.Admin)}")),
+        new("PATCH /api/v1/incidents/{id:guid}", AgentRole.Supervisor, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Patch, $"/api/v1/incidents/{await IncidentAsync(s.Admin)}", new { apology = "We are sorry." })),
+        new("POST /api/v1/incidents/{id:guid}/updates", AgentRole.Supervisor, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/incidents/{await IncidentAsync(s.Admin)}/updates", new { text = "Found it.", status = "identified" })),
+        new("POST /api/v1/incidents/{id:guid}/resolve", AgentRole.Supervisor, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/incidents/{await IncidentAsync(s.Admin)}/resolve", new { text = "Fixed." })),
+        new("GET /api/v1/incidents/{id:guid}/tickets", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Get, $"/api/v1/incidents/{await IncidentAsync(s.Admin)}/tickets")),
+        new("POST /api/v1/incidents/{id:guid}/tickets", AgentRole.Agent, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/incidents/{await IncidentAsync(s.Admin)}/tickets", new { reference = s.World.Reference })),
+        new("DELETE /api/v1/incidents/{id:guid}/tickets/{reference}", AgentRole.Agent, HttpStatusCode.NoContent, async s =>
+        {
+            var incident = await IncidentAsync(s.Admin);
+            (await s.Admin.PostJsonAsync($"/api/v1/incidents/{incident}/tickets", new { reference = s.World.Reference }, CancellationToken.None)).EnsureSuccessStatusCode();
+            return await Send(HttpMethod.Delete, $"/api/v1/incidents/{incident}/tickets/{s.World.Reference}");
+        }),
+        new("GET /api/v1/status/services", null, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/status/services")),
+        new("POST /api/v1/status/services", AgentRole.Admin, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/status/services", new { name = $"Matrix {Guid.NewGuid():N}" })),
+        new("PUT /api/v1/status/services/{id:guid}", AgentRole.Admin, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Put, $"/api/v1/status/services/{await ServiceAsync(s.Admin)}", new { name = $"Matrix {Guid.NewGuid():N}", position = 3 })),
+        new("DELETE /api/v1/status/services/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent,
+            async s => await Send(HttpMethod.Delete, $"/api/v1/status/services/{await ServiceAsync(s.Admin)}")),
+        new("GET /api/v1/customers/{id:guid}/credits", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/customers/{s.World.CustomerId}/credits")),
+        new("POST /api/v1/customers/{id:guid}/credits", AgentRole.Agent, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, $"/api/v1/customers/{s.World.CustomerId}/credits", new { kind = "discount", amount = 5, reason = "Matrix gesture" })),
+        new("GET /api/v1/credits", AgentRole.Supervisor, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/credits?status=pending-approval")),
+        new("POST /api/v1/credits/{id:guid}/approve", AgentRole.Supervisor, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/credits/{await PendingCreditAsync(s)}/approve")),
+        new("POST /api/v1/credits/{id:guid}/reject", AgentRole.Supervisor, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Post, $"/api/v1/credits/{await PendingCreditAsync(s)}/reject")),
+        new("GET /api/v1/credits/export", AgentRole.Supervisor, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/credits/export")),
     ];
 
     private static object MatrixCalendar() => new
@@ -837,6 +871,23 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         db.AddRange(site, visitor, chat);
         await db.SaveChangesAsync(CancellationToken.None);
         return (site, chat.Id);
+    }
+
+    private static object MatrixIncident() => new { title = "Matrix outage", description = "Nothing loads.", impact = "minor" };
+
+    private static async Task<Guid> IncidentAsync(HttpClient admin)
+        => (await (await admin.PostJsonAsync("/api/v1/incidents", MatrixIncident(), CancellationToken.None)).ReadAsync<global::Loopdesk.Incidents.IncidentDto>(CancellationToken.None)).Id;
+
+    private static async Task<Guid> ServiceAsync(HttpClient admin)
+        => (await (await admin.PostJsonAsync("/api/v1/status/services", new { name = $"Matrix {Guid.NewGuid():N}" }, CancellationToken.None))
+            .ReadAsync<global::Loopdesk.Incidents.ServiceStateDto>(CancellationToken.None)).Id;
+
+    /// <summary>A credit an agent gave above the agent limit: it waits for a supervisor (never the agent, who gave it).</summary>
+    private static async Task<Guid> PendingCreditAsync(Scene s)
+    {
+        using var agent = s.App.CreateClient(AgentRole.Agent);
+        var response = await agent.PostJsonAsync($"/api/v1/customers/{s.World.CustomerId}/credits", new { kind = "refund", amount = 60, reason = "Matrix refund" }, CancellationToken.None);
+        return (await response.ReadAsync<global::Loopdesk.Credits.CreditDto>(CancellationToken.None)).Id;
     }
 
     private static Task<HttpRequestMessage> Send(HttpMethod method, string url, object? body = null)

@@ -159,8 +159,9 @@ public static class DemoSeeder
             }
         });
         await SeedChatSiteAsync(services, teams[0].Id, now, ct);
+        var status = await SeedStatusAsync(services, agents, ct);
         return $"{teams.Count} teams, {agents.Count} staff (password demo-password-1), {customerCount} customers, {ticketCount} tickets, "
-            + $"the chat site \"{Chat.ChatSite.DemoKey}\".";
+            + $"the chat site \"{Chat.ChatSite.DemoKey}\"; {status}.";
     }
 
     /// <summary>The demo's chat site, key "demo", open to any page (a real site lists its own origins), routed to the first team.</summary>
@@ -181,5 +182,90 @@ public static class DemoSeeder
         }, now);
         db.ChatSites.Add(site);
         await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// The status page's demo: the services, one current incident with two updates and linked outage tickets, a few
+    /// resolved ones in the past, and some credits (given, waiting for approval, and an incident's compensation).
+    /// </summary>
+    private static async Task<string> SeedStatusAsync(IServiceProvider services, List<Agent> agents, CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var supervisor = agents.First(a => a.Role == AgentRole.Supervisor).Id;
+        var agent = agents.First(a => a.Role == AgentRole.Agent).Id;
+        var names = new[] { ("Internet access", "Fibre and DSL connections"), ("Customer portal", "Sign-in, bills and requests"), ("Mobile app", "iOS and Android"), ("Payments", "Card and direct debit"), ("Phone support", "Our hotline") };
+        var services_ = new List<Incidents.StatusService>();
+        for (var i = 0; i < names.Length; i++)
+        {
+            var existing = await db.StatusServices.FirstOrDefaultAsync(s => s.Name == names[i].Item1, ct);
+            if (existing is null)
+            {
+                existing = new Incidents.StatusService(now);
+                existing.Set(names[i].Item1, names[i].Item2, i);
+                db.StatusServices.Add(existing);
+            }
+            services_.Add(existing);
+        }
+        await db.SaveChangesAsync(ct);
+        if (await db.Incidents.AnyAsync(ct)) return "status page data was there already";
+
+        Incidents.Incident Make(string title, string description, int service, Incidents.IncidentImpact impact, DateTimeOffset started, string? prevention, string? apology,
+            Credits.CreditKind? kind, decimal? amount)
+        {
+            var incident = new Incidents.Incident(started);
+            incident.Apply(new Incidents.IncidentChange
+            {
+                Title = title, Description = description, ServiceIds = [services_[service].Id], Impact = impact, Prevention = prevention, Apology = apology,
+                CompensationKind = kind, CompensationAmount = amount, Published = true,
+            }, started);
+            incident.Post(description, Incidents.IncidentStatus.Investigating, supervisor, started, out _);
+            db.Incidents.Add(incident);
+            return incident;
+        }
+
+        var current = Make("Internet outage in the north district", "Customers in the north district have no internet connection since 7:10 this morning.", 0,
+            Incidents.IncidentImpact.Critical, now.AddHours(-3), "We are adding a second fibre route to the district so one cut cannot take it offline.",
+            "We are very sorry: we know how much you rely on your connection, and we are working on it with every crew we have.", Credits.CreditKind.AccountCredit, 10m);
+        current.Apply(new Incidents.IncidentChange { Eta = now.AddHours(4) }, now.AddHours(-2));
+        current.Post("Construction work cut a fibre cable near the ring road. Two repair crews are on site.", Incidents.IncidentStatus.Identified, supervisor, now.AddHours(-2), out _);
+        current.Post("Half of the fibres are spliced; the first streets are coming back online.", Incidents.IncidentStatus.Monitoring, supervisor, now.AddMinutes(-40), out _);
+
+        var past = new[]
+        {
+            ("Card payments failed at checkout", "Card payments were declined for about 40 minutes.", 3, -12, "Payments fall back to a second provider automatically now."),
+            ("Portal sign-in was slow", "Signing in to the portal took up to a minute.", 1, -26, "We added capacity and an alert that fires before sign-in slows down."),
+            ("App notifications arrived late", "Push notifications arrived hours late on Android.", 2, -41, "We moved to the new notification service and monitor its delay."),
+        };
+        foreach (var (title, description, service, daysAgo, prevention) in past)
+        {
+            var started = now.AddDays(daysAgo);
+            var incident = Make(title, description, service, Incidents.IncidentImpact.Major, started, prevention, "We apologise for the inconvenience.", null, null);
+            incident.Post("We found the cause and are fixing it.", Incidents.IncidentStatus.Identified, supervisor, started.AddMinutes(20), out _);
+            incident.Post("Fixed; everything works normally again.", Incidents.IncidentStatus.Resolved, supervisor, started.AddHours(1), out _);
+        }
+        await db.SaveChangesAsync(ct);
+
+        // the outage tickets are this incident's: their customers hear the updates
+        var outage = await db.Tickets.Where(t => t.Tags.Contains("outage") && t.Status != TicketStatus.Closed).OrderByDescending(t => t.CreatedAt).Take(4).ToListAsync(ct);
+        foreach (var ticket in outage)
+        {
+            db.IncidentTickets.Add(new Incidents.IncidentTicket(current.Id, ticket.Id, agent, now.AddHours(-1)));
+            ticket.Remark("incident.linked", new { incidentId = current.Id }, Actor.Agent(agent), now.AddHours(-1));
+        }
+        var billing = await db.Tickets.Where(t => t.Tags.Contains("billing")).OrderByDescending(t => t.CreatedAt).Take(3).ToListAsync(ct);
+        var credits = 0;
+        for (var i = 0; i < billing.Count; i++)
+        {
+            var pending = i == 2;
+            var credit = new Credits.Credit(billing[i].CustomerId, i == 1 ? Credits.CreditKind.Discount : Credits.CreditKind.Refund, pending ? 120m : 29.90m, "EUR",
+                pending ? "Three months of double charges" : "Duplicate charge refunded", billing[i].Id, null, agent, now.AddDays(-i - 1));
+            if (!pending) credit.Decide(true, agent, now.AddDays(-i - 1));
+            db.Credits.Add(credit);
+            credits++;
+        }
+        await db.SaveChangesAsync(ct);
+        return $"{services_.Count} status services, 1 current and {past.Length} past incidents ({outage.Count} tickets linked), {credits} credits";
     }
 }
