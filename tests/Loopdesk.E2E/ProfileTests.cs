@@ -72,4 +72,32 @@ public sealed class ProfileTests(WorkspaceHost host)
         await context.CloseAsync();
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task An_agent_makes_a_personal_api_token_sees_its_secret_once_and_revokes_it()
+    {
+        var (_, email, password) = await NewAgentAsync("Jon Ek");
+        var page = await host.SignedInPageAsync(email, password);
+        await page.GotoAsync("/profile");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.GetByText("You have no tokens.")).ToBeVisibleAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Reporting script");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Make a token" }).ClickAsync();
+        var secret = (await page.Locator(".token-value").InnerTextAsync()).Trim();
+        Assert.StartsWith("ldk_", secret, StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("table.tokens")).ToContainTextAsync("Reporting script");
+
+        using var api = new HttpClient { BaseAddress = new Uri(host.BaseUrl) };
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        Assert.Equal(email, (await api.GetFromJsonAsync<JsonElement>("/api/v1/me", Ct)).GetProperty("email").GetString());
+        await page.EvaluateAsync("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }");
+        await host.ScreenshotAsync(page, "profile-tokens");
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke Reporting script" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".form-ok", new() { HasText = "revoked" })).ToContainTextAsync("Token Reporting script revoked");
+        await Assertions.Expect(page.Locator(".token-value")).ToHaveCountAsync(0);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await api.GetAsync("/api/v1/me", Ct)).StatusCode);
+        await page.Context.CloseAsync();
+    }
 }

@@ -55,16 +55,19 @@ public sealed class WorkspaceHost : IAsyncLifetime
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath(), Headless = true });
     }
 
-    private Process Start(params string[] args)
+    private Process Start(params string[] args) => Start(_dir, new Dictionary<string, string>(), args);
+
+    private Process Start(string dir, IReadOnlyDictionary<string, string> settings, params string[] args)
     {
         var binary = Path.Combine(RepoRoot(), "src", "Loopdesk", "bin", Configuration(), "net10.0", "loopdesk.dll");
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(binary);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["LOOPDESK_ADMIN_EMAIL"] = AdminEmail;
         info.Environment["LOOPDESK_ADMIN_PASSWORD"] = AdminPassword;
         info.Environment["LOOPDESK_ADMIN_TOKEN"] = AdminToken;
-        info.Environment["Loopdesk__DataDirectory"] = Path.Combine(_dir, "data");
+        info.Environment["Loopdesk__DataDirectory"] = Path.Combine(dir, "data");
+        foreach (var (name, value) in settings) info.Environment[name] = value;
         info.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start loopdesk");
         // drain the output so the child never blocks on a full pipe; warnings and errors are kept for failure messages
@@ -73,12 +76,37 @@ public sealed class WorkspaceHost : IAsyncLifetime
         return process;
     }
 
-    private async Task WaitForHealthAsync()
+    /// <summary>
+    /// A second server of the same build, on an empty database of its own (the bootstrap admin and nothing else) and with
+    /// settings of its own as environment variables (<c>Loopdesk__Workspace__RequireTwoFactor</c>), for the tests of a
+    /// setting the shared host does not have. Stopped, and its data deleted, when disposed.
+    /// </summary>
+    public async Task<OtherHost> StartOtherAsync(IReadOnlyDictionary<string, string> settings)
     {
-        using var probe = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(2) };
+        var dir = Directory.CreateTempSubdirectory("loopdesk-e2e-other-").FullName;
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var server = Start(dir, settings, "serve", "--urls", url);
+        var other = new OtherHost(url, server, dir);
+        try
+        {
+            await WaitForHealthAsync(url, server);
+        }
+        catch
+        {
+            await other.DisposeAsync();
+            throw;
+        }
+        return other;
+    }
+
+    private Task WaitForHealthAsync() => WaitForHealthAsync(BaseUrl, _server!);
+
+    private static async Task WaitForHealthAsync(string baseUrl, Process server)
+    {
+        using var probe = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 300; i++)
         {
-            if (_server!.HasExited) throw new InvalidOperationException("loopdesk serve exited: " + await _server.StandardError.ReadToEndAsync());
+            if (server.HasExited) throw new InvalidOperationException("loopdesk serve exited: " + await server.StandardError.ReadToEndAsync());
             try
             {
                 if ((await probe.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK) return;
@@ -171,5 +199,25 @@ public sealed class WorkspaceHost : IAsyncLifetime
         }
         _server?.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>A second server started by <see cref="WorkspaceHost.StartOtherAsync"/>: its address, an admin API client, and its own data.</summary>
+public sealed class OtherHost(string baseUrl, Process server, string dir) : IAsyncDisposable
+{
+    public string BaseUrl { get; } = baseUrl;
+
+    public HttpClient Api { get; } = new HttpClient { BaseAddress = new Uri(baseUrl), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", WorkspaceHost.AdminToken) } };
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        if (!server.HasExited)
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+        server.Dispose();
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
     }
 }

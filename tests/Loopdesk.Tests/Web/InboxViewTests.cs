@@ -210,6 +210,28 @@ public abstract partial class InboxViewTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task Agents_share_the_counts_of_the_common_inboxes_until_a_ticket_changes()
+    {
+        using var admin = app.CreateClient(Core.Agents.AgentRole.Admin);
+        var (_, first) = await AgentAsync("agent", []);
+        var (_, second) = await AgentAsync("agent", []);
+        using var _1 = first;
+        using var _2 = second;
+        var shared = app.Services.GetRequiredService<SharedCounts>();
+
+        var before = await CountsAsync(first);
+        var counted = shared.Counted;
+        var same = await CountsAsync(second);
+        Assert.Equal(counted, shared.Counted);
+        Assert.All(SharedCounts.Keys, key => Assert.Equal(before[key], same[key]));
+
+        await TicketAsync(admin);
+        var after = await CountsAsync(second);
+        Assert.Equal(counted + 1, shared.Counted);
+        Assert.Equal(Count(before["unassigned"]) + 1, Count(after["unassigned"]));
+    }
+
+    [Fact]
     public void A_count_past_the_cap_shows_as_the_cap_and_more()
     {
         Assert.Equal("0", InboxViews.Label(0));

@@ -13,7 +13,7 @@ public sealed record InboxView(string Key, string Title, string Empty);
 /// <summary>A ticket as an inbox row.</summary>
 public sealed record InboxRow(
     string Reference, string Subject, TicketStatus Status, TicketPriority Priority, Channel Channel, string Customer, bool Vip,
-    Guid? AssigneeId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DueAt);
+    Guid? AssigneeId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DueAt, Guid Id);
 
 public enum InboxSort { Newest, Oldest, Priority, Updated }
 
@@ -123,7 +123,7 @@ public static class InboxViews
     public static IQueryable<InboxRow> Rows(this IQueryable<Ticket> tickets, LoopdeskDb db)
         => from t in tickets
            join c in db.Customers on t.CustomerId equals c.Id
-           select new InboxRow(t.Reference, t.Subject, t.Status, t.Priority, t.Channel, c.PreferredName ?? c.Name, c.Vip, t.AssigneeId, t.CreatedAt, t.UpdatedAt, t.DueAt);
+           select new InboxRow(t.Reference, t.Subject, t.Status, t.Priority, t.Channel, c.PreferredName ?? c.Name, c.Vip, t.AssigneeId, t.CreatedAt, t.UpdatedAt, t.DueAt, t.Id);
 
     /// <summary>
     /// How many tickets disjoint parts hold together, up to one more than <see cref="CountCap"/>: a part at a time, each
@@ -166,10 +166,12 @@ public static class InboxViews
     public static Task<int> CountAsync(LoopdeskDb db, Viewer viewer, string key, CancellationToken ct) => CappedCountAsync(CountParts(key, db, viewer), ct);
 
     /// <summary>The count of every built-in inbox, keyed by its key, and of the viewer's saved views, keyed by their id; each at most one past <see cref="CountCap"/>.</summary>
-    public static async Task<Dictionary<string, int>> CountsAsync(LoopdeskDb db, Viewer viewer, IEnumerable<SavedView> saved, CancellationToken ct)
+    /// <remarks>With <paramref name="shared"/>, the inboxes that are the same for everyone are taken from it when they apply to the viewer.</remarks>
+    public static async Task<Dictionary<string, int>> CountsAsync(LoopdeskDb db, Viewer viewer, IEnumerable<SavedView> saved, SharedCounts? shared, CancellationToken ct)
     {
         var counts = new Dictionary<string, int>();
-        foreach (var view in All) counts[view.Key] = await CountAsync(db, viewer, view.Key, ct);
+        var common = shared is not null && SharedCounts.AppliesTo(viewer) ? await shared.GetAsync(db, viewer, ct) : null;
+        foreach (var view in All) counts[view.Key] = common is not null && common.TryGetValue(view.Key, out var n) ? n : await CountAsync(db, viewer, view.Key, ct);
         foreach (var view in saved) counts[view.Id.ToString()] = await CappedCountAsync(view.Parts(viewer.Tickets(db)), ct);
         return counts;
     }
