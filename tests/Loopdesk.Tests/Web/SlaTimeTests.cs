@@ -42,6 +42,13 @@ public sealed class SlaTimeTests
     }
 
     [Fact]
+    public void Business_time_left_is_counted_in_hours_not_days()
+    {
+        var clock = SlaClock.Start(SlaMetric.Resolution, TimeSpan.FromHours(50), FridayAfternoon);
+        Assert.Equal("50 h 0 min left", new SlaTime(clock, Office, "Office hours").Text(FridayAfternoon));
+    }
+
+    [Fact]
     public void A_missed_target_reads_overdue_by_the_business_time_past_it()
     {
         var clock = SlaClock.Start(SlaMetric.Resolution, TimeSpan.FromHours(1), FridayAfternoon);
@@ -59,6 +66,10 @@ public sealed class SlaTimeTests
         var sla = new SlaTime(clock, Office, "Office hours");
         Assert.Equal("paused, 7 h 0 min left", sla.Text(FridayAfternoon.AddDays(3)));
         Assert.Null(sla.DueText);
+
+        // paused after its target was missed: still overdue
+        var late = SlaClock.Start(SlaMetric.NextReply, TimeSpan.FromHours(1), FridayAfternoon).Pause(Office, FridayAfternoon.AddHours(2));
+        Assert.Equal("paused, overdue", new SlaTime(late, Office, "Office hours").Text(FridayAfternoon.AddDays(3)));
     }
 
     [Fact]

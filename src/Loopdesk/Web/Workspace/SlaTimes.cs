@@ -28,13 +28,13 @@ public sealed record SlaTime(SlaClock Clock, BusinessCalendar Calendar, string C
     /// <summary>Within <see cref="InboxViews.BreachWindow"/> of business time of its target.</summary>
     public bool IsSoon(DateTimeOffset now) => !IsBreached(now) && Left(now) < InboxViews.BreachWindow;
 
-    /// <summary>"2 h 10 min left", "overdue by 5 min", "overdue" (missed while the calendar was closed), "paused, 3 h left".</summary>
+    /// <summary>"2 h 10 min left", "50 h 0 min left" (hours of business time, never days), "overdue by 5 min", "overdue" (missed while the calendar was closed), "paused, 3 h 0 min left".</summary>
     public string Text(DateTimeOffset now)
     {
         var left = Left(now);
-        if (Clock.IsPaused) return $"paused, {Labels.Left(left > TimeSpan.Zero ? left : TimeSpan.Zero)}";
-        if (IsBreached(now)) return left < TimeSpan.Zero ? Labels.Left(left) : "overdue";
-        return Labels.Left(left);
+        if (Clock.IsPaused) return IsBreached(now) ? "paused, overdue" : $"paused, {Labels.Left(left, days: false)}";
+        if (IsBreached(now)) return left < TimeSpan.Zero ? Labels.Left(left, days: false) : "overdue";
+        return Labels.Left(left, days: false);
     }
 
     /// <summary>The due moment in the calendar's zone, "Mon 1 Dec 09:00 Europe/London"; null while paused.</summary>
