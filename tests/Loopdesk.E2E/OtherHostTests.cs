@@ -23,14 +23,6 @@ public sealed class OtherHostTests(WorkspaceHost host)
         return page;
     }
 
-    private static async Task SignInAsync(IPage page, string email, string password)
-    {
-        await page.GotoAsync("/signin");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
-
     [Fact]
     public async Task Where_two_factor_is_required_an_agent_without_it_is_kept_to_setting_it_up_and_then_works()
     {
@@ -42,7 +34,7 @@ public sealed class OtherHostTests(WorkspaceHost host)
             .EnsureSuccessStatusCode();
 
         var page = await PageAsync(other);
-        await SignInAsync(page, email, password);
+        await WorkspaceHost.SignInAsync(page, email, password);
         await page.WaitForURLAsync("**/profile");
         await WorkspaceHost.WaitForCircuitAsync(page);
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Two-factor sign-in is required here");
@@ -102,7 +94,7 @@ public sealed class OtherHostTests(WorkspaceHost host)
         for (var i = 0; i < 100 && (await other.Api.GetFromJsonAsync<JsonElement>("/api/v1/outbox?state=parked", Ct)).GetArrayLength() == 0; i++) await Task.Delay(200, Ct);
 
         var page = await PageAsync(other);
-        await SignInAsync(page, WorkspaceHost.AdminEmail, WorkspaceHost.AdminPassword);
+        await WorkspaceHost.SignInAsync(page, WorkspaceHost.AdminEmail, WorkspaceHost.AdminPassword);
         await page.WaitForURLAsync("**/inbox/mine");
         await page.GotoAsync("/admin");
         await WorkspaceHost.WaitForCircuitAsync(page);

@@ -19,14 +19,6 @@ public sealed class ProfileTests(WorkspaceHost host)
         return ((await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString()!, email, password);
     }
 
-    private static async Task SignInAsync(IPage page, string email, string password)
-    {
-        await page.GotoAsync("/signin");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
-
     [Fact]
     public async Task An_agent_sets_presence_and_turns_on_two_factor_sign_in_which_then_asks_for_the_code()
     {
@@ -56,7 +48,7 @@ public sealed class ProfileTests(WorkspaceHost host)
         // the password alone no longer opens the workspace (nor the API's password login)
         var context = await host.Browser.NewContextAsync(new() { BaseURL = host.BaseUrl });
         var fresh = await context.NewPageAsync();
-        await SignInAsync(fresh, email, password);
+        await WorkspaceHost.SignInAsync(fresh, email, password);
         await fresh.WaitForURLAsync("**/signin/two-factor*");
         Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(fresh));
         await host.ScreenshotAsync(fresh, "signin-two-factor");

@@ -126,10 +126,7 @@ public sealed class WorkspaceHost : IAsyncLifetime
         page.SetDefaultTimeout(15_000);
         page.SetDefaultNavigationTimeout(30_000);
         page.Console += (_, m) => { if (m.Type is "error" or "warning") Console.WriteLine($"browser {m.Type}: {m.Text}"); };
-        await page.GotoAsync("/signin");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await SignInAsync(page, email, password);
         await page.WaitForURLAsync("**/inbox/mine");
         try
         {
@@ -141,6 +138,15 @@ public sealed class WorkspaceHost : IAsyncLifetime
             throw;
         }
         return page;
+    }
+
+    /// <summary>Fills in and sends the sign-in form; where it leads is the caller's to check.</summary>
+    public static async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync("/signin");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
 
     /// <summary>Waits until the interactive circuit has taken over the page (before that, clicks go nowhere).</summary>
