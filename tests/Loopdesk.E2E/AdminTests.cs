@@ -297,7 +297,7 @@ public sealed class AdminTests(WorkspaceHost host)
         await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Inboxes" }).GetByRole(AriaRole.Link, new() { Name = "Settings" })).ToBeVisibleAsync();
         await ScreenshotAsync(page, "admin-overview");
         var failures = new List<string>();
-        foreach (var path in new[] { "/admin", "/admin/teams", "/admin/agents", "/admin/hours", "/admin/sla", "/admin/rules", "/admin/templates", "/admin/lexicon", "/admin/mailboxes" })
+        foreach (var path in new[] { "/admin", "/admin/teams", "/admin/agents", "/admin/hours", "/admin/sla", "/admin/rules", "/admin/templates", "/admin/lexicon", "/admin/mailboxes", "/admin/inbound", "/admin/outbox" })
         {
             await OpenAsync(page, path);
             failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(page)).Select(v => $"{path}: {v}"));

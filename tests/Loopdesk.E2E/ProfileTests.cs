@@ -19,14 +19,6 @@ public sealed class ProfileTests(WorkspaceHost host)
         return ((await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetString()!, email, password);
     }
 
-    private static async Task SignInAsync(IPage page, string email, string password)
-    {
-        await page.GotoAsync("/signin");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
-
     [Fact]
     public async Task An_agent_sets_presence_and_turns_on_two_factor_sign_in_which_then_asks_for_the_code()
     {
@@ -56,7 +48,7 @@ public sealed class ProfileTests(WorkspaceHost host)
         // the password alone no longer opens the workspace (nor the API's password login)
         var context = await host.Browser.NewContextAsync(new() { BaseURL = host.BaseUrl });
         var fresh = await context.NewPageAsync();
-        await SignInAsync(fresh, email, password);
+        await WorkspaceHost.SignInAsync(fresh, email, password);
         await fresh.WaitForURLAsync("**/signin/two-factor*");
         Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(fresh));
         await host.ScreenshotAsync(fresh, "signin-two-factor");
@@ -70,6 +62,34 @@ public sealed class ProfileTests(WorkspaceHost host)
         var login = await api.PostAsJsonAsync("/api/v1/auth/login", new { email, password }, Ct);
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, login.StatusCode);
         await context.CloseAsync();
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_agent_makes_a_personal_api_token_sees_its_secret_once_and_revokes_it()
+    {
+        var (_, email, password) = await NewAgentAsync("Jon Ek");
+        var page = await host.SignedInPageAsync(email, password);
+        await page.GotoAsync("/profile");
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.GetByText("You have no tokens.")).ToBeVisibleAsync();
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("Reporting script");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Make a token" }).ClickAsync();
+        var secret = (await page.Locator(".token-value").InnerTextAsync()).Trim();
+        Assert.StartsWith("ldk_", secret, StringComparison.Ordinal);
+        await Assertions.Expect(page.Locator("table.tokens")).ToContainTextAsync("Reporting script");
+
+        using var api = new HttpClient { BaseAddress = new Uri(host.BaseUrl) };
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", secret);
+        Assert.Equal(email, (await api.GetFromJsonAsync<JsonElement>("/api/v1/me", Ct)).GetProperty("email").GetString());
+        await page.EvaluateAsync("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }");
+        await host.ScreenshotAsync(page, "profile-tokens");
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke Reporting script" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".form-ok", new() { HasText = "revoked" })).ToContainTextAsync("Token Reporting script revoked");
+        await Assertions.Expect(page.Locator(".token-value")).ToHaveCountAsync(0);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await api.GetAsync("/api/v1/me", Ct)).StatusCode);
         await page.Context.CloseAsync();
     }
 }

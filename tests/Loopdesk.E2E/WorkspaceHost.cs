@@ -79,6 +79,29 @@ public sealed class WorkspaceHost : IAsyncLifetime
         return process;
     }
 
+    /// <summary>
+    /// A second server of the same build, on an empty database of its own (the bootstrap admin and nothing else) and with
+    /// settings of its own as environment variables (<c>Loopdesk__Workspace__RequireTwoFactor</c>), for the tests of a
+    /// setting the shared host does not have. Stopped, and its data deleted, when disposed.
+    /// </summary>
+    public async Task<OtherHost> StartOtherAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var dir = Directory.CreateTempSubdirectory("loopdesk-e2e-other-").FullName;
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var server = StartLoopdesk(dir, settings, ServerLog.Enqueue, "serve", "--urls", url);
+        var other = new OtherHost(url, server, dir);
+        try
+        {
+            await WaitForHealthAsync(server, url);
+        }
+        catch
+        {
+            await other.DisposeAsync();
+            throw;
+        }
+        return other;
+    }
+
     private Task WaitForHealthAsync() => WaitForHealthAsync(_server!, BaseUrl);
 
     /// <summary>Waits up to 30 s for the server at <paramref name="baseUrl"/> to answer /healthz.</summary>
@@ -106,10 +129,7 @@ public sealed class WorkspaceHost : IAsyncLifetime
         page.SetDefaultTimeout(15_000);
         page.SetDefaultNavigationTimeout(30_000);
         page.Console += (_, m) => { if (m.Type is "error" or "warning") Console.WriteLine($"browser {m.Type}: {m.Text}"); };
-        await page.GotoAsync("/signin");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await SignInAsync(page, email, password);
         await page.WaitForURLAsync("**/inbox/mine");
         try
         {
@@ -121,6 +141,15 @@ public sealed class WorkspaceHost : IAsyncLifetime
             throw;
         }
         return page;
+    }
+
+    /// <summary>Fills in and sends the sign-in form; where it leads is the caller's to check.</summary>
+    public static async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync("/signin");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
 
     /// <summary>Waits until the interactive circuit has taken over the page (before that, clicks go nowhere).</summary>
@@ -179,5 +208,25 @@ public sealed class WorkspaceHost : IAsyncLifetime
         }
         _server?.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>A second server started by <see cref="WorkspaceHost.StartOtherAsync"/>: its address, an admin API client, and its own data.</summary>
+public sealed class OtherHost(string baseUrl, Process server, string dir) : IAsyncDisposable
+{
+    public string BaseUrl { get; } = baseUrl;
+
+    public HttpClient Api { get; } = new HttpClient { BaseAddress = new Uri(baseUrl), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", WorkspaceHost.AdminToken) } };
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        if (!server.HasExited)
+        {
+            server.Kill(entireProcessTree: true);
+            await server.WaitForExitAsync();
+        }
+        server.Dispose();
+        try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
     }
 }

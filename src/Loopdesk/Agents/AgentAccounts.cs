@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Loopdesk.Agents;
 
 /// <summary>Making staff accounts and their tokens: shared by the API, the CLI and the first-start bootstrap.</summary>
-public sealed class AgentAccounts(LoopdeskDb db, UserManager<StaffUser> users, TimeProvider clock)
+public sealed class AgentAccounts(LoopdeskDb db, UserManager<StaffUser> users, TimeProvider clock, StaffCache staffCache)
 {
     public async Task<(Agent? Agent, Verdict Verdict)> CreateAsync(string name, string email, AgentRole role, string? password, CancellationToken ct)
     {
@@ -41,5 +41,21 @@ public sealed class AgentAccounts(LoopdeskDb db, UserManager<StaffUser> users, T
         db.ApiTokens.Add(token);
         await db.SaveChangesAsync(ct);
         return (token, plain);
+    }
+
+    /// <summary>A staff member's tokens, oldest first, without their secrets.</summary>
+    public Task<List<TokenDto>> TokensAsync(Guid agentId, CancellationToken ct)
+        => db.ApiTokens.AsNoTracking().Where(t => t.AgentId == agentId).OrderBy(t => t.CreatedAt)
+            .Select(t => new TokenDto(t.Id, t.AgentId, t.Name, t.Hint, t.CreatedAt, t.ExpiresAt, t.RevokedAt)).ToListAsync(ct);
+
+    /// <summary>Revokes a token of the agent's own (or anyone's, for an admin) at once; false when there is no such token for them.</summary>
+    public async Task<bool> RevokeTokenAsync(Guid tokenId, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
+    {
+        var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == tokenId, ct);
+        if (token is null || (token.AgentId != user.AgentId() && !user.IsAtLeast(AgentRole.Admin))) return false;
+        token.Revoke(clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        staffCache.Forget(token.Hash);
+        return true;
     }
 }

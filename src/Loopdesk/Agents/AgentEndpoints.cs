@@ -177,12 +177,10 @@ public static class AgentEndpoints
 
     public static string ETag(Agent a) => $"\"v{a.Version}\"";
 
-    private static async Task<Results<Ok<List<TokenDto>>, ProblemHttpResult>> ListTokensAsync(Guid id, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
+    private static async Task<Results<Ok<List<TokenDto>>, ProblemHttpResult>> ListTokensAsync(Guid id, ClaimsPrincipal user, AgentAccounts accounts, CancellationToken ct)
     {
         if (id != user.AgentId() && !user.IsAtLeast(AgentRole.Admin)) return Problems.Forbidden("Only admins see other people's tokens.");
-        var tokens = await db.ApiTokens.AsNoTracking().Where(t => t.AgentId == id).OrderBy(t => t.CreatedAt)
-            .Select(t => new TokenDto(t.Id, t.AgentId, t.Name, t.Hint, t.CreatedAt, t.ExpiresAt, t.RevokedAt)).ToListAsync(ct);
-        return TypedResults.Ok(tokens);
+        return TypedResults.Ok(await accounts.TokensAsync(id, ct));
     }
 
     private static async Task<Results<Created<CreatedTokenDto>, ProblemHttpResult>> CreateTokenAsync(
@@ -195,16 +193,8 @@ public static class AgentEndpoints
         return TypedResults.Created($"/api/v1/agents/{id}/tokens", new CreatedTokenDto(token.Id, id, token.Name, secret, token.CreatedAt, token.ExpiresAt));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(
-        Guid id, ClaimsPrincipal user, LoopdeskDb db, StaffCache staffCache, TimeProvider clock, CancellationToken ct)
-    {
-        var token = await db.ApiTokens.FirstOrDefaultAsync(t => t.Id == id, ct);
-        if (token is null || (token.AgentId != user.AgentId() && !user.IsAtLeast(AgentRole.Admin))) return Problems.NotFound("token");
-        token.Revoke(clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        staffCache.Forget(token.Hash);
-        return TypedResults.NoContent();
-    }
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeTokenAsync(Guid id, ClaimsPrincipal user, AgentAccounts accounts, CancellationToken ct)
+        => await accounts.RevokeTokenAsync(id, user, ct) ? TypedResults.NoContent() : Problems.NotFound("token");
 
     private static async Task<ProblemHttpResult?> UnknownTeamAsync(LoopdeskDb db, IReadOnlyList<Guid>? teamIds, CancellationToken ct)
     {

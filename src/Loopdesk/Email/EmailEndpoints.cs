@@ -118,6 +118,8 @@ public static class EmailEndpoints
         admin.MapGet("/{id:guid}/raw", RawAsync).WithName("GetInboundRaw").WithSummary("The raw message as it arrived (message/rfc822, as a download)");
         admin.MapPost("/{id:guid}/retry", RetryAsync).WithName("RetryInbound").WithSummary("Process a failed or held message again")
             .WithDescription("A held message (from a staff address) is posted when the admin retries it with ?accept=true; otherwise it is read again from the stored copy.");
+        admin.MapPost("/{id:guid}/discard", DiscardAsync).WithName("DiscardInbound").WithSummary("Set a failed or held message aside")
+            .WithDescription("The message is kept as ignored, with a note of who discarded it, and makes no ticket; a retry can still process it. 409 inbound.not_discardable for any other state.");
 
         app.MapGet("/tickets/{reference}/files/{key}", FileAsync).WithTags("Tickets").RequireAuthorization(Policies.Staff)
             .WithName("GetTicketFile").WithSummary("An attachment of a ticket's message")
@@ -521,15 +523,15 @@ public static class EmailEndpoints
 
     private static async Task<Results<Ok<InboundAcceptedDto>, ProblemHttpResult>> RetryAsync(Guid id, LoopdeskDb db, MailIngest ingest, CancellationToken ct)
     {
-        var mail = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == id, ct);
-        if (mail is null) return Problems.NotFound("inbound message");
-        if (mail.State is not (InboundState.Failed or InboundState.Held or InboundState.Ignored))
-            return Problems.Conflict("inbound.not_retryable", $"The message is {Wire.Name(mail.State)}; only failed, held or ignored messages are processed again.");
-        mail.State = InboundState.Pending;
-        mail.Note = null;
-        await db.SaveChangesAsync(ct);
-        var outcome = await ingest.ProcessAsync(id, ct);
-        return TypedResults.Ok(new InboundAcceptedDto(outcome.InboundId, Wire.Name(outcome.State), outcome.Reference, outcome.TicketId, outcome.Duplicate, outcome.Note));
+        var (outcome, problem) = await ingest.RetryAsync(db, id, ct);
+        if (problem is not null) return problem;
+        return TypedResults.Ok(new InboundAcceptedDto(outcome!.InboundId, Wire.Name(outcome.State), outcome.Reference, outcome.TicketId, outcome.Duplicate, outcome.Note));
+    }
+
+    private static async Task<Results<Ok<InboundDto>, ProblemHttpResult>> DiscardAsync(Guid id, ClaimsPrincipal user, LoopdeskDb db, MailIngest ingest, CancellationToken ct)
+    {
+        var (mail, problem) = await ingest.DiscardAsync(db, id, user.Identity?.Name ?? "an admin", ct);
+        return problem ?? (Results<Ok<InboundDto>, ProblemHttpResult>)TypedResults.Ok(ToDto(mail!));
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> FileAsync(

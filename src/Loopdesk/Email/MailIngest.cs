@@ -67,6 +67,39 @@ public sealed partial class MailIngest(
         return await ProcessAsync(stored.Id, ct);
     }
 
+    /// <summary>An admin's retry of a failed, held or ignored message, from the API or the settings page: read again from the stored copy.</summary>
+    public async Task<(MailOutcome? Outcome, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem)> RetryAsync(LoopdeskDb db, Guid id, CancellationToken ct)
+    {
+        var mail = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == id, ct);
+        if (mail is null) return (null, Problems.NotFound("inbound message"));
+        if (mail.State is not (InboundState.Failed or InboundState.Held or InboundState.Ignored))
+            return (null, Problems.Conflict("inbound.not_retryable", $"The message is {Wire.Name(mail.State)}; only failed, held or ignored messages are processed again."));
+        mail.State = InboundState.Pending;
+        mail.Note = null;
+        await db.SaveChangesAsync(ct);
+        return (await ProcessAsync(id, ct), null);
+    }
+
+    /// <summary>
+    /// Sets a failed or held message aside for good: it is kept (as ignored, saying who discarded it), makes no ticket, and
+    /// leaves the list of messages waiting for an admin; a retry can still process it.
+    /// </summary>
+    public async Task<(InboundMail? Mail, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem)> DiscardAsync(LoopdeskDb db, Guid id, string by, CancellationToken ct)
+    {
+        var mail = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == id, ct);
+        if (mail is null) return (null, Problems.NotFound("inbound message"));
+        if (mail.State is not (InboundState.Failed or InboundState.Held))
+            return (null, Problems.Conflict("inbound.not_discardable", $"The message is {Wire.Name(mail.State)}; only failed or held messages are discarded."));
+        var now = clock.GetUtcNow();
+        var why = mail.Note is { Length: > 0 } note ? $" It was {Wire.Name(mail.State)}: {note}" : "";
+        mail.State = InboundState.Ignored;
+        var discarded = $"Discarded by {by}.{why}";
+        mail.Note = discarded.Length > 2000 ? discarded[..2000] : discarded;
+        mail.ProcessedAt = now;
+        await db.SaveChangesAsync(ct);
+        return (mail, null);
+    }
+
     /// <summary>Processes a stored message now, in a scope of its own, with retries when a concurrent writer got in the way.</summary>
     public async Task<MailOutcome> ProcessAsync(Guid inboundId, CancellationToken ct)
     {

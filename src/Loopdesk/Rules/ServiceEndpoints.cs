@@ -50,6 +50,8 @@ public static class ServiceEndpoints
         outbox.MapGet("/", OutboxAsync).WithName("ListOutbox").WithSummary("Pending and parked work")
             .WithDescription("Deliveries, webhook calls and timers not done yet. `state=parked` shows what failed every attempt, with the last error.");
         outbox.MapPost("/{id:guid}/retry", RetryAsync).WithName("RetryOutboxEntry").WithSummary("Try a parked entry again, now");
+        outbox.MapDelete("/{id:guid}", DiscardAsync).WithName("DiscardOutboxEntry").WithSummary("Discard a parked entry")
+            .WithDescription("What it was to do will not happen; a discarded delivery marks its message failed. Only parked entries (409 outbox.not_parked), not while one runs (409 outbox.running).");
     }
 
     private static async Task<Results<Ok<List<SurveyDto>>, ProblemHttpResult>> ListSurveysAsync(
@@ -115,25 +117,18 @@ public static class ServiceEndpoints
 
     private static async Task<Results<Ok<List<OutboxEntryDto>>, ProblemHttpResult>> OutboxAsync(string? state, string? kind, LoopdeskDb db, CancellationToken ct)
     {
-        var query = db.Jobs.AsNoTracking();
+        JobState? parsed = null;
         if (state is not null)
         {
             if (!WireValues.TryParse<JobState>(state, out var s)) return Problems.Validation("state", WireValues.Expected<JobState>("state"));
-            query = query.Where(j => j.State == s);
+            parsed = s;
         }
-        if (kind is not null) query = query.Where(j => j.Kind == kind);
-        var rows = await query.OrderBy(j => j.DueAt).Take(200).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(j => new OutboxEntryDto(j.Id, j.Kind, j.Key, j.TicketId, j.State, j.Attempts, j.LastError, j.DueAt, j.CreatedAt)).ToList());
+        return TypedResults.Ok(await OutboxCommands.ListAsync(db, parsed, kind, ct));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RetryAsync(Guid id, LoopdeskDb db, TimeProvider clock, JobRunner runner, CancellationToken ct)
-    {
-        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == id, ct);
-        if (job is null) return Problems.NotFound("outbox entry");
-        if (job.LockedUntil > clock.GetUtcNow()) return Problems.Conflict("outbox.running", "The entry is running right now; look again in a moment.");
-        job.Reschedule(clock.GetUtcNow(), job.Payload);
-        await db.SaveChangesAsync(ct);
-        runner.Wake();
-        return TypedResults.NoContent();
-    }
+        => await OutboxCommands.RetryAsync(db, id, clock.GetUtcNow(), runner, ct) is { } problem ? problem : TypedResults.NoContent();
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DiscardAsync(Guid id, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
+        => await OutboxCommands.DiscardAsync(db, id, clock.GetUtcNow(), ct) is { } problem ? problem : TypedResults.NoContent();
 }

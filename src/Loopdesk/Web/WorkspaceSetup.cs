@@ -18,6 +18,7 @@ public static class WorkspaceSetup
         services.AddSingleton<WorkspaceFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkspaceFeed>());
         services.AddSingleton<TicketPresence>();
+        services.AddSingleton<Workspace.SharedCounts>();
         services.AddScoped<WorkspaceSignals>();
         return services;
     }

@@ -88,6 +88,18 @@ public abstract class CliTests : IAsyncLifetime
         Assert.True(await db.Tickets.AnyAsync(t => t.Status == TicketStatus.Closed, Ct));
         var oldest = await db.Tickets.MinAsync(t => t.CreatedAt, Ct);
         Assert.True(TimeProvider.System.GetUtcNow() - oldest > TimeSpan.FromDays(30), "demo history spans months");
+
+        // nothing in the demo happens after it was seeded
+        var seeded = TimeProvider.System.GetUtcNow();
+        var events = await db.TicketEvents.AsNoTracking().Select(e => new { e.Type, e.OccurredAt, e.RecordedAt }).ToListAsync(Ct);
+        Assert.DoesNotContain(events, e => e.OccurredAt > seeded || e.RecordedAt > seeded);
+        Assert.DoesNotContain(await db.Messages.AsNoTracking().Select(m => m.OccurredAt).ToListAsync(Ct), at => at > seeded);
+        // and its tickets carry SLA clocks, some of them still running
+        Assert.Equal(["Standard", "Urgent and high"], await db.SlaPolicies.Select(p => p.Name).OrderBy(n => n).ToListAsync(Ct));
+        Assert.Equal(40, await db.TicketSlas.CountAsync(Ct));
+        var working = await db.Tickets.Where(t => t.Status == TicketStatus.New || t.Status == TicketStatus.Open).Select(t => t.Id).ToListAsync(Ct);
+        var running = await db.TicketSlas.Where(s => s.ResolutionDueAt != null).Select(s => s.TicketId).ToListAsync(Ct);
+        Assert.All(working, id => Assert.Contains(id, running));
     }
 
     [Fact]

@@ -240,6 +240,17 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             var pending = await s.Admin.GetJsonAsync<List<global::Loopdesk.Rules.OutboxEntryDto>>("/api/v1/outbox?state=pending", CancellationToken.None);
             return await Send(HttpMethod.Post, $"/api/v1/outbox/{pending[0].Id}/retry");
         }),
+        new("DELETE /api/v1/outbox/{id:guid}", AgentRole.Admin, HttpStatusCode.NoContent, async s =>
+        {
+            await using var scope = s.App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Data.LoopdeskDb>();
+            var now = s.App.Clock.GetUtcNow();
+            var job = new global::Loopdesk.Jobs.Job("matrix.parked", "{}", now, now);
+            job.Failed("Matrix failure", now, maxAttempts: 1);
+            db.Jobs.Add(job);
+            await db.SaveChangesAsync();
+            return await Send(HttpMethod.Delete, $"/api/v1/outbox/{job.Id}");
+        }),
         new("GET /api/v1/customers/{id:guid}/profile", AgentRole.Agent, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/customers/{s.World.CustomerId}/profile")),
 
         new("GET /api/v1/calendars", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/calendars")),
@@ -306,6 +317,12 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         new("GET /api/v1/inbound/{id:guid}", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/inbound/{s.World.FailedInboundId}")),
         new("GET /api/v1/inbound/{id:guid}/raw", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Get, $"/api/v1/inbound/{s.World.FailedInboundId}/raw")),
         new("POST /api/v1/inbound/{id:guid}/retry", AgentRole.Admin, HttpStatusCode.OK, s => Send(HttpMethod.Post, $"/api/v1/inbound/{s.World.FailedInboundId}/retry")),
+        new("POST /api/v1/inbound/{id:guid}/discard", AgentRole.Admin, HttpStatusCode.OK, async s =>
+        {
+            var failed = await (await s.Admin.PostMimeAsync("not a message either", CancellationToken.None, MatrixMailbox, MatrixSecret))
+                .ReadAsync<global::Loopdesk.Email.InboundAcceptedDto>(CancellationToken.None);
+            return await Send(HttpMethod.Post, $"/api/v1/inbound/{failed.InboundId}/discard");
+        }),
         new("GET /api/v1/tickets/{reference}/files/{key}", AgentRole.Collaborator, HttpStatusCode.OK,
             s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.FileReference}/files/{s.World.FileKey}")),
 

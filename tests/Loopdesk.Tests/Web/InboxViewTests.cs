@@ -118,7 +118,7 @@ public abstract partial class InboxViewTests(LoopdeskApp app)
             name = $"Urgent {Guid.NewGuid():N}",
             priorities = new[] { "urgent" },
             firstReplySeconds = 3 * 3600,
-            resolutionSeconds = 10 * 24 * 3600,
+            resolutionSeconds = 4 * 3600,
         }, LoopdeskApp.JsonOptions, Ct);
         Assert.Equal(HttpStatusCode.Created, policy.StatusCode);
         var (_, browser) = await AgentAsync("agent", []);
@@ -141,7 +141,7 @@ public abstract partial class InboxViewTests(LoopdeskApp app)
         Assert.Equal([urgentOpen, urgent], rows.Where(mine.Contains));
         Assert.Equal(before + 2, Count(count));
 
-        // missed is still in the inbox
+        // missed is still in the inbox; and a ticket whose first reply and resolution are both missed counts once
         app.Clock.Advance(TimeSpan.FromHours(3));
         (rows, count) = await InboxAsync(browser, "breaching");
         Assert.Equal([urgentOpen, urgent], rows.Where(mine.Contains));
@@ -207,6 +207,28 @@ public abstract partial class InboxViewTests(LoopdeskApp app)
         var (rows, count) = await InboxAsync(browser, $"view/{id}");
         Assert.Equal([openHigh, pendingHigh, newHigh], rows);
         Assert.Equal("3", count);
+    }
+
+    [Fact]
+    public async Task Agents_share_the_counts_of_the_common_inboxes_until_a_ticket_changes()
+    {
+        using var admin = app.CreateClient(Core.Agents.AgentRole.Admin);
+        var (_, first) = await AgentAsync("agent", []);
+        var (_, second) = await AgentAsync("agent", []);
+        using var _1 = first;
+        using var _2 = second;
+        var shared = app.Services.GetRequiredService<SharedCounts>();
+
+        var before = await CountsAsync(first);
+        var counted = shared.Counted;
+        var same = await CountsAsync(second);
+        Assert.Equal(counted, shared.Counted);
+        Assert.All(SharedCounts.Keys, key => Assert.Equal(before[key], same[key]));
+
+        await TicketAsync(admin);
+        var after = await CountsAsync(second);
+        Assert.Equal(counted + 1, shared.Counted);
+        Assert.Equal(Count(before["unassigned"]) + 1, Count(after["unassigned"]));
     }
 
     [Fact]

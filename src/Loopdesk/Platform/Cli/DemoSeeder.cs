@@ -5,6 +5,7 @@ using Loopdesk.Core.Customers;
 using Loopdesk.Core.Teams;
 using Loopdesk.Core.Tickets;
 using Loopdesk.Data;
+using Loopdesk.Service;
 using Loopdesk.Tickets;
 using Microsoft.EntityFrameworkCore;
 using Spectre.Console;
@@ -56,7 +57,7 @@ public static class DemoSeeder
 
         await AnsiConsole.Progress().AutoClear(false).StartAsync(async progress =>
         {
-            var setup = progress.AddTask("Teams, agents, organizations", maxValue: 3);
+            var setup = progress.AddTask("Teams, agents, organizations, SLA policies", maxValue: 4);
             await using (var scope = services.CreateAsyncScope())
             {
                 var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
@@ -97,6 +98,9 @@ public static class DemoSeeder
                 }
                 await db.SaveChangesAsync(ct);
                 setup.Increment(1);
+
+                await SlaPoliciesAsync(db, scope.ServiceProvider.GetRequiredService<SlaTracker>(), now, ct);
+                setup.Increment(1);
             }
 
             for (var i = 0; i < customerCount; i++)
@@ -131,7 +135,8 @@ public static class DemoSeeder
                     var ticket = await db.Tickets.FirstAsync(t => t.Id == created.Id, ct);
                     var owner = agents.Where(a => a.TeamIds.Contains(team.Id) && a.Role != AgentRole.Collaborator).DefaultIfEmpty(agents[0]).ElementAt(0);
                     var age = now - opened;
-                    var at = opened.AddMinutes(random.Next(5, 240));
+                    // nothing happens after now: a ticket opened minutes ago is taken now, not in an hour
+                    var at = Min(opened.AddMinutes(random.Next(5, 240)), now);
                     ticket.Apply(new TicketChange { AssigneeId = owner.Id }, Actor.Agent(owner.Id), at);
                     if (at < now) ticket.AddMessage(new NewMessage(MessageDirection.Outbound, channel, Replies[random.Next(Replies.Length)]), Actor.Agent(owner.Id), at, at, out _);
                     if (random.Next(4) == 0)
@@ -142,12 +147,11 @@ public static class DemoSeeder
                         > 5 => (TicketStatus)random.Next((int)TicketStatus.Open, (int)TicketStatus.Closed + 1),
                         _ => (TicketStatus)random.Next((int)TicketStatus.Open, (int)TicketStatus.Solved + 1),
                     };
-                    var later = at.AddHours(random.Next(1, 48));
-                    if (later > now) later = now;
+                    var later = Min(at.AddHours(random.Next(1, 48)), now);
                     if (status == TicketStatus.Closed)
                     {
                         ticket.Apply(new TicketChange { Status = TicketStatus.Solved }, Actor.Agent(owner.Id), later);
-                        ticket.Apply(new TicketChange { Status = TicketStatus.Closed }, Actor.System, later.AddDays(3) < now ? later.AddDays(3) : now);
+                        ticket.Apply(new TicketChange { Status = TicketStatus.Closed }, Actor.System, Min(later.AddDays(3), now));
                     }
                     else if (status != TicketStatus.Open)
                     {
@@ -160,7 +164,7 @@ public static class DemoSeeder
         });
         await SeedChatSiteAsync(services, teams[0].Id, now, ct);
         var status = await SeedStatusAsync(services, agents, ct);
-        return $"{teams.Count} teams, {agents.Count} staff (password demo-password-1), {customerCount} customers, {ticketCount} tickets, "
+        return $"{teams.Count} teams, {agents.Count} staff (password demo-password-1), {customerCount} customers, {ticketCount} tickets, 2 SLA policies, "
             + $"the chat site \"{Chat.ChatSite.DemoKey}\"; {status}.";
     }
 
@@ -267,5 +271,39 @@ public static class DemoSeeder
         }
         await db.SaveChangesAsync(ct);
         return $"{services_.Count} status services, 1 current and {past.Length} past incidents ({outage.Count} tickets linked), {credits} credits";
+    }
+
+    private static readonly string[] Weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"];
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>
+    /// Office hours in Berlin, and two policies through the API's own code, so tickets carry clocks: high and urgent
+    /// tickets around the clock, every other ticket in office hours. Kept as they are when they exist.
+    /// </summary>
+    private static async Task SlaPoliciesAsync(LoopdeskDb db, SlaTracker sla, DateTimeOffset now, CancellationToken ct)
+    {
+        const string officeHours = "Office hours (Berlin)";
+        var calendarId = await db.Calendars.Where(c => c.Name == officeHours).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
+        if (calendarId is null)
+        {
+            var (calendar, problem) = await SlaEndpoints.SaveCalendarAsync(db, sla, null, new CalendarRequest
+            {
+                Name = officeHours, TimeZoneId = "Europe/Berlin",
+                Hours = [.. Weekdays.Select(day => new HoursEntry(day, "08:00", "18:00"))],
+            }, now, null, ct);
+            calendarId = calendar?.Id ?? throw new InvalidOperationException(problem?.ProblemDetails.Detail);
+        }
+        var policies = new[]
+        {
+            new SlaPolicyRequest { Name = "Urgent and high", Position = 10, Priorities = ["urgent", "high"], FirstReplySeconds = 2 * 3600, NextReplySeconds = 4 * 3600, ResolutionSeconds = 2 * 86400 },
+            new SlaPolicyRequest { Name = "Standard", Position = 20, CalendarId = calendarId, FirstReplySeconds = 8 * 3600, NextReplySeconds = 16 * 3600, ResolutionSeconds = 5 * 10 * 3600 },
+        };
+        foreach (var policy in policies)
+        {
+            if (await db.SlaPolicies.AnyAsync(p => p.Name == policy.Name, ct)) continue;
+            var (_, problem) = await SlaEndpoints.SavePolicyAsync(db, sla, null, policy, now, null, ct);
+            if (problem is not null) throw new InvalidOperationException(problem.ProblemDetails.Detail);
+        }
     }
 }

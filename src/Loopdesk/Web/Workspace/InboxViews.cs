@@ -13,7 +13,7 @@ public sealed record InboxView(string Key, string Title, string Empty);
 /// <summary>A ticket as an inbox row.</summary>
 public sealed record InboxRow(
     string Reference, string Subject, TicketStatus Status, TicketPriority Priority, Channel Channel, string Customer, bool Vip,
-    Guid? AssigneeId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DueAt);
+    Guid? AssigneeId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? DueAt, Guid Id);
 
 public enum InboxSort { Newest, Oldest, Priority, Updated }
 
@@ -109,9 +109,6 @@ public static class InboxViews
         return parts.Select(p => p.Sorted(sort).Take(limit)).Aggregate((a, b) => a.Concat(b)).Sorted(sort).Take(limit);
     }
 
-    /// <summary>How many tickets a query finds, up to one more than <see cref="CountCap"/>.</summary>
-    public static Task<int> CappedCountAsync(this IQueryable<Ticket> tickets, CancellationToken ct) => tickets.Take(CountCap + 1).CountAsync(ct);
-
     /// <summary>A count as the menu shows it.</summary>
     public static string Label(int count) => count > CountCap ? $"{CountCap}+" : count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -126,14 +123,56 @@ public static class InboxViews
     public static IQueryable<InboxRow> Rows(this IQueryable<Ticket> tickets, LoopdeskDb db)
         => from t in tickets
            join c in db.Customers on t.CustomerId equals c.Id
-           select new InboxRow(t.Reference, t.Subject, t.Status, t.Priority, t.Channel, c.PreferredName ?? c.Name, c.Vip, t.AssigneeId, t.CreatedAt, t.UpdatedAt, t.DueAt);
+           select new InboxRow(t.Reference, t.Subject, t.Status, t.Priority, t.Channel, c.PreferredName ?? c.Name, c.Vip, t.AssigneeId, t.CreatedAt, t.UpdatedAt, t.DueAt, t.Id);
+
+    /// <summary>
+    /// How many tickets disjoint parts hold together, up to one more than <see cref="CountCap"/>: a part at a time, each
+    /// asked only for what the cap still leaves. A part reads one stretch of an index and stops there, where a count over
+    /// their union (several statuses, several due times) makes PostgreSQL gather every match in a bitmap first.
+    /// </summary>
+    public static async Task<int> CappedCountAsync(IEnumerable<IQueryable<Ticket>> parts, CancellationToken ct)
+    {
+        var count = 0;
+        foreach (var part in parts)
+        {
+            count += await part.Take(CountCap + 1 - count).CountAsync(ct);
+            if (count > CountCap) break;
+        }
+        return count;
+    }
+
+    /// <summary>The tickets of an inbox as disjoint parts to count: those of its page, and for "breaching" the running clocks due soon, a due time at a time.</summary>
+    private static IEnumerable<IQueryable<Ticket>> CountParts(string key, LoopdeskDb db, Viewer viewer)
+    {
+        if (key != "breaching") return Parts(viewer.Tickets(db), key, db, viewer);
+        var soon = viewer.Now + BreachWindow;
+        var tickets = viewer.Tickets(db).Where(t => Unanswered.Contains(t.Status));
+        // from the clocks' side through each due-time index: few clocks run, so these stretches are short
+        return
+        [
+            from s in db.TicketSlas where s.FirstReplyDueAt < soon join t in tickets on s.TicketId equals t.Id select t,
+            from s in db.TicketSlas
+            where s.NextReplyDueAt < soon && (s.FirstReplyDueAt == null || s.FirstReplyDueAt >= soon)
+            join t in tickets on s.TicketId equals t.Id
+            select t,
+            from s in db.TicketSlas
+            where s.ResolutionDueAt < soon && (s.FirstReplyDueAt == null || s.FirstReplyDueAt >= soon) && (s.NextReplyDueAt == null || s.NextReplyDueAt >= soon)
+            join t in tickets on s.TicketId equals t.Id
+            select t,
+        ];
+    }
+
+    /// <summary>The count of one built-in inbox, at most one past <see cref="CountCap"/>.</summary>
+    public static Task<int> CountAsync(LoopdeskDb db, Viewer viewer, string key, CancellationToken ct) => CappedCountAsync(CountParts(key, db, viewer), ct);
 
     /// <summary>The count of every built-in inbox, keyed by its key, and of the viewer's saved views, keyed by their id; each at most one past <see cref="CountCap"/>.</summary>
-    public static async Task<Dictionary<string, int>> CountsAsync(LoopdeskDb db, Viewer viewer, IEnumerable<SavedView> saved, CancellationToken ct)
+    /// <remarks>With <paramref name="shared"/>, the inboxes that are the same for everyone are taken from it when they apply to the viewer.</remarks>
+    public static async Task<Dictionary<string, int>> CountsAsync(LoopdeskDb db, Viewer viewer, IEnumerable<SavedView> saved, SharedCounts? shared, CancellationToken ct)
     {
         var counts = new Dictionary<string, int>();
-        foreach (var view in All) counts[view.Key] = await viewer.Tickets(db).In(view.Key, db, viewer).CappedCountAsync(ct);
-        foreach (var view in saved) counts[view.Id.ToString()] = await view.Apply(viewer.Tickets(db)).CappedCountAsync(ct);
+        var common = shared is not null && SharedCounts.AppliesTo(viewer) ? await shared.GetAsync(db, viewer, ct) : null;
+        foreach (var view in All) counts[view.Key] = common is not null && common.TryGetValue(view.Key, out var n) ? n : await CountAsync(db, viewer, view.Key, ct);
+        foreach (var view in saved) counts[view.Id.ToString()] = await CappedCountAsync(view.Parts(viewer.Tickets(db)), ct);
         return counts;
     }
 

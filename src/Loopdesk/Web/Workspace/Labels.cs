@@ -61,14 +61,14 @@ public static class Labels
         return at.ToString("d MMM yyyy", System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Time left (or overdue) in words: "2 h 10 min left", "overdue by 5 min".</summary>
-    public static string Left(TimeSpan left)
+    /// <summary>Time left (or overdue) in words: "2 h 10 min left", "overdue by 5 min"; without <paramref name="days"/>, "50 h 0 min" rather than "2 d 2 h" (business hours are not whole days).</summary>
+    public static string Left(TimeSpan left, bool days = true)
     {
         var over = left < TimeSpan.Zero;
         var span = over ? -left : left;
         // whole minutes, rounded up, before choosing the unit: 59 min 30 s is "1 h 0 min", not "60 min"
         var minutes = Math.Max(1, (long)Math.Ceiling(span.TotalMinutes));
-        var text = minutes >= 24 * 60 ? $"{minutes / (24 * 60)} d {minutes % (24 * 60) / 60} h"
+        var text = days && minutes >= 24 * 60 ? $"{minutes / (24 * 60)} d {minutes % (24 * 60) / 60} h"
             : minutes >= 60 ? $"{minutes / 60} h {minutes % 60} min"
             : $"{minutes} min";
         return over ? $"overdue by {text}" : $"{text} left";

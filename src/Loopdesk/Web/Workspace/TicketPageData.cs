@@ -28,7 +28,7 @@ public sealed class TicketPageData
     public required List<TimelineEntry> Timeline { get; init; }
     public required List<NamedId> Teams { get; init; }
     public required List<NamedId> Agents { get; init; }
-    public required List<SlaLine> Sla { get; init; }
+    public required List<SlaTime> Sla { get; init; }
     public required List<Commitment> Commitments { get; init; }
     public required List<LinkedTicket> Linked { get; init; }
     /// <summary>The standard procedures that fit the ticket, with their steps ticked or not.</summary>
@@ -73,11 +73,7 @@ public sealed class TicketPageData
         foreach (var e in events.Where(e => !Repeats.Contains(e.Type)))
             timeline.Add(new TimelineEntry("event", e.OccurredAt, Who(e.ActorKind, e.ActorId), Describe(e, names, teamNames), null, null, null, false));
 
-        var sla = await db.TicketSlas.AsNoTracking().FirstOrDefaultAsync(s => s.TicketId == ticket.Id, ct);
-        var lines = new List<SlaLine>();
-        if (sla?.FirstReplyDueAt is { } f) lines.Add(new SlaLine("First reply", f));
-        if (sla?.NextReplyDueAt is { } n) lines.Add(new SlaLine("Next reply", n));
-        if (sla?.ResolutionDueAt is { } r) lines.Add(new SlaLine("Resolution", r));
+        var lines = (await SlaTimes.ForTicketsAsync(db, [ticket.Id], ct)).GetValueOrDefault(ticket.Id) ?? [];
 
         var linked = new List<LinkedTicket>();
         if (ticket.FollowUpOfId is { } parent)
