@@ -40,6 +40,11 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Email.MailThreadId> MailIds => Set<Email.MailThreadId>();
     public DbSet<Web.Workspace.SavedView> SavedViews => Set<Web.Workspace.SavedView>();
     public DbSet<Procedures.Procedure> Procedures => Set<Procedures.Procedure>();
+    public DbSet<Portal.HelpCategory> HelpCategories => Set<Portal.HelpCategory>();
+    public DbSet<Portal.HelpArticle> HelpArticles => Set<Portal.HelpArticle>();
+    public DbSet<Portal.HelpVote> HelpVotes => Set<Portal.HelpVote>();
+    public DbSet<Portal.PortalSignIn> PortalSignIns => Set<Portal.PortalSignIn>();
+    public DbSet<Portal.PortalVerification> PortalVerifications => Set<Portal.PortalVerification>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

@@ -12,6 +12,7 @@ using Loopdesk.Teams;
 using Loopdesk.Tickets;
 using Loopdesk.Web;
 using Loopdesk.Platform.Auth;
+using Loopdesk.Portal;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -116,6 +117,7 @@ public static class LoopdeskHost
             .AddPrometheusExporter());
         services.AddSingleton<LoopdeskMetrics>();
         services.AddWorkspace();
+        services.AddPortal(builder.Configuration);
         return builder;
     }
 
@@ -127,6 +129,7 @@ public static class LoopdeskHost
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeLimit>();
         app.UseAuthentication();
+        app.UsePortal();
         app.UseRateLimiter();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -136,6 +139,7 @@ public static class LoopdeskHost
         app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapWorkspace();
+        app.MapPortal();
 
         var api = app.MapGroup("/api/v1").RequireRateLimiting(RateLimits.Api);
         api.MapAuth();
@@ -155,6 +159,8 @@ public static class LoopdeskHost
         api.MapSuggestions();
         api.MapEmail();
         Procedures.ProcedureEndpoints.MapProcedures(api);
+        api.MapHelp();
+        Verifications.Map(api);
         return app;
     }
 

@@ -17,6 +17,9 @@ public interface ISearchIndex
 
     /// <summary>Customers whose name matches.</summary>
     Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct);
+
+    /// <summary>Published help articles whose title, summary or text matches, best first.</summary>
+    Task<IReadOnlyList<Guid>> ArticleIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct);
 }
 
 /// <summary>
@@ -85,6 +88,14 @@ public sealed class SqliteSearchIndex : ISearchIndex
             "SELECT customer_id AS Value FROM customer_fts WHERE customer_fts MATCH {0} ORDER BY rank LIMIT {1}", terms.ToFts5(), limit).ToListAsync(ct);
         return [.. ids.Select(Guid.Parse)];
     }
+
+    public async Task<IReadOnlyList<Guid>> ArticleIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
+    {
+        // the title counts ten times the text (bm25 weights by column)
+        var ids = await db.Database.SqlQueryRaw<string>(
+            "SELECT article_id AS Value FROM article_fts WHERE article_fts MATCH {0} ORDER BY bm25(article_fts, 10.0, 3.0, 1.0) LIMIT {1}", terms.ToFts5(), limit).ToListAsync(ct);
+        return [.. ids.Select(Guid.Parse)];
+    }
 }
 
 public sealed class PostgresSearchIndex : ISearchIndex
@@ -102,6 +113,11 @@ public sealed class PostgresSearchIndex : ISearchIndex
     public async Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
         => await db.Database.SqlQueryRaw<Guid>(
             """SELECT "Id" AS "Value" FROM "Customers" WHERE search @@ to_tsquery('simple', {0}) AND "MergedIntoId" IS NULL ORDER BY ts_rank(search, to_tsquery('simple', {0})) DESC LIMIT {1}""",
+            terms.ToTsQuery(), limit).ToListAsync(ct);
+
+    public async Task<IReadOnlyList<Guid>> ArticleIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
+        => await db.Database.SqlQueryRaw<Guid>(
+            """SELECT "Id" AS "Value" FROM "HelpArticles" WHERE search @@ to_tsquery('simple', {0}) AND "Published" ORDER BY ts_rank(search, to_tsquery('simple', {0})) DESC, "Title" LIMIT {1}""",
             terms.ToTsQuery(), limit).ToListAsync(ct);
 
     /// <summary>
