@@ -65,6 +65,8 @@ public sealed class WorkspaceHost : IAsyncLifetime
         info.Environment["LOOPDESK_ADMIN_PASSWORD"] = AdminPassword;
         info.Environment["LOOPDESK_ADMIN_TOKEN"] = AdminToken;
         info.Environment["Loopdesk__DataDirectory"] = Path.Combine(_dir, "data");
+        // links in mail (portal sign-in, surveys) lead back to this server
+        if (BaseUrl.Length > 0) info.Environment["Loopdesk__PublicUrl"] = BaseUrl;
         info.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start loopdesk");
         // drain the output so the child never blocks on a full pipe; warnings and errors are kept for failure messages

@@ -47,11 +47,16 @@ public sealed partial class HelpCenter(ISearchIndex search, IMemoryCache cache)
             return Render(article.BodyFor(level));
         })!;
 
-    /// <summary>Published articles matching the words, best first; none when the text has no words.</summary>
-    public async Task<List<ArticleSummary>> SearchAsync(LoopdeskDb db, string? q, int limit, CancellationToken ct)
+    /// <summary>
+    /// Published articles matching every word, best first; none when the text has no words. <paramref name="loose"/> (the
+    /// request form's suggestions, made from whole sentences) falls back to articles matching any longer word.
+    /// </summary>
+    public async Task<List<ArticleSummary>> SearchAsync(LoopdeskDb db, string? q, int limit, CancellationToken ct, bool loose = false)
     {
         if (q is null || q.Length > 500 || SearchTerms.Parse(q) is not { } terms) return [];
         var ids = (await search.ArticleIdsAsync(db, terms, limit * 2, ct)).ToList();
+        if (ids.Count == 0 && loose && SearchTerms.Parse(string.Join(' ', terms.Words.Where(w => w.Length >= 4))) is { Words.Count: > 0 } longer)
+            ids = [.. await search.ArticleIdsAsync(db, longer, limit * 2, ct, anyWord: true)];
         if (ids.Count == 0) return [];
         var rows = await db.HelpArticles.AsNoTracking().Where(a => ids.Contains(a.Id) && a.Published)
             .Select(a => new ArticleSummary(a.Id, a.Slug, a.Title, a.Summary, a.CategoryId)).ToListAsync(ct);

@@ -69,7 +69,7 @@ public static class HelpEndpoints
     {
         var help = app.MapGroup("/help").WithTags("Help center");
         help.MapGet("/search", SearchAsync).AllowAnonymous().WithName("SearchHelp").WithSummary("Search the help center")
-            .WithDescription("Published articles matching every word (as a prefix), best first, at most `limit` (1 to 10, default 5). Anyone may call it: "
+            .WithDescription("Published articles matching every word (as a prefix), else any word of four letters or more, best first, at most `limit` (1 to 10, default 5). Anyone may call it: "
                 + "the request form suggests articles from it as the customer types. A query with no words answers an empty list.");
 
         var categories = help.MapGroup("/categories").RequireAuthorization(Policies.Staff);
@@ -98,7 +98,7 @@ public static class HelpEndpoints
         if (q is { Length: > 500 }) return Problems.Validation("q", "Give a query of up to 500 characters.");
         var size = limit ?? 5;
         if (size is < 1 or > 10) return Problems.Validation("limit", "limit is 1 to 10.");
-        var hits = await help.SearchAsync(db, q, size, ct);
+        var hits = await help.SearchAsync(db, q, size, ct, loose: true);
         return TypedResults.Ok(hits.Select(h => new HelpSearchHit(h.Slug, h.Title, h.Summary, $"/help/a/{h.Slug}")).ToList());
     }
 
