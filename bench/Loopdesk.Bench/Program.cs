@@ -31,6 +31,7 @@ try
         "email-report" => EmailBench.WriteReport(options),
         "workspace" => await WorkspaceBench.RunAsync(options, cancel.Token),
         "workspace-report" => WorkspaceBench.WriteReport(options),
+        "portal" => await PortalBench.RunAsync(options, cancel.Token),
         _ => Options.Usage($"unknown command '{options.Command}'"),
     };
 }

@@ -55,7 +55,9 @@ public sealed class WorkspaceHost : IAsyncLifetime
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath(), Headless = true });
     }
 
-    private Process Start(params string[] args) => StartLoopdesk(_dir, new Dictionary<string, string>(), ServerLog.Enqueue, args);
+    // links in mail (portal sign-in, surveys) lead back to this server
+    private Process Start(params string[] args) => StartLoopdesk(_dir,
+        BaseUrl.Length > 0 ? new Dictionary<string, string> { ["Loopdesk__PublicUrl"] = BaseUrl } : new Dictionary<string, string>(), ServerLog.Enqueue, args);
 
     /// <summary>
     /// Runs the built server (Debug or Release, as this test binary) in <paramref name="directory"/> with its data under

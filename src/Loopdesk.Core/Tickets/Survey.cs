@@ -43,6 +43,15 @@ public sealed class Survey
     {
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(token ?? "")), Encoding.ASCII.GetBytes(TokenHash)))
             return Verdict.Deny("survey.invalid_token", "This survey link is not valid.", "token");
+        return Take(rating, comment, now);
+    }
+
+    /// <summary>Takes the answer of the customer the survey was sent to, signed in to the portal (no link needed), once.</summary>
+    public Verdict AnswerAsCustomer(Guid customerId, int rating, string? comment, DateTimeOffset now)
+        => customerId != CustomerId ? Verdict.Deny("survey.invalid_token", "This survey link is not valid.", "token") : Take(rating, comment, now);
+
+    private Verdict Take(int rating, string? comment, DateTimeOffset now)
+    {
         if (AnsweredAt is not null) return Verdict.Deny("survey.answered", "This survey was answered already; thank you.");
         if (rating is < 1 or > 5) return Verdict.Deny("survey.invalid_rating", "The rating is 1 to 5.", "rating");
         var text = comment?.Trim();

@@ -48,6 +48,11 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public DbSet<Incidents.IncidentTicket> IncidentTickets => Set<Incidents.IncidentTicket>();
     public DbSet<Incidents.StatusSubscriber> StatusSubscribers => Set<Incidents.StatusSubscriber>();
     public DbSet<Credits.Credit> Credits => Set<Credits.Credit>();
+    public DbSet<Portal.HelpCategory> HelpCategories => Set<Portal.HelpCategory>();
+    public DbSet<Portal.HelpArticle> HelpArticles => Set<Portal.HelpArticle>();
+    public DbSet<Portal.HelpVote> HelpVotes => Set<Portal.HelpVote>();
+    public DbSet<Portal.PortalSignIn> PortalSignIns => Set<Portal.PortalSignIn>();
+    public DbSet<Portal.PortalVerification> PortalVerifications => Set<Portal.PortalVerification>();
 
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 

@@ -75,7 +75,10 @@ public sealed class RequestSizeLimit(RequestDelegate next, Microsoft.Extensions.
         // raw mail carries its attachments: the inbound endpoint takes messages up to the email limit
         var limit = context.Request.Path.StartsWithSegments("/api/v1/inbound/mime", StringComparison.OrdinalIgnoreCase)
             ? Math.Max(options.Value.Email.MaxMessageBytes, options.Value.Api.MaxRequestBodyBytes)
-            : options.Value.Api.MaxRequestBodyBytes;
+            // the portal's forms carry files up to the email limits, plus the form's text
+            : Portal.PortalSetup.TakesFiles(context.Request)
+                ? Math.Max(options.Value.Email.MaxAttachmentBytesPerMessage + 1024 * 1024, options.Value.Api.MaxRequestBodyBytes)
+                : options.Value.Api.MaxRequestBodyBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = limit;
         if (context.Request.ContentLength > limit)
         {

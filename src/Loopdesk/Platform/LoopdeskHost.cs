@@ -13,6 +13,7 @@ using Loopdesk.Teams;
 using Loopdesk.Tickets;
 using Loopdesk.Web;
 using Loopdesk.Platform.Auth;
+using Loopdesk.Portal;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -119,6 +120,7 @@ public static class LoopdeskHost
         services.AddSingleton<LoopdeskMetrics>();
         services.AddWorkspace();
         services.AddIncidents(builder.Configuration);
+        services.AddPortal(builder.Configuration);
         return builder;
     }
 
@@ -131,9 +133,9 @@ public static class LoopdeskHost
         app.UseMiddleware<RequestSizeLimit>();
         app.UseCors();
         app.UseAuthentication();
+        app.UsePortal();
         app.UseRateLimiter();
         app.UseAuthorization();
-        app.UseOutputCache();
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
@@ -142,6 +144,7 @@ public static class LoopdeskHost
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapWorkspace();
         app.MapStatusFeed();
+        app.MapPortal();
 
         var api = app.MapGroup("/api/v1").RequireRateLimiting(RateLimits.Api);
         api.MapAuth();
@@ -164,6 +167,8 @@ public static class LoopdeskHost
         Chat.ChatEndpoints.MapChat(app, api);
         api.MapIncidents();
         Credits.CreditEndpoints.MapCredits(api);
+        api.MapHelp();
+        Verifications.Map(api);
         return app;
     }
 

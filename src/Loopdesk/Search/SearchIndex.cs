@@ -17,6 +17,9 @@ public interface ISearchIndex
 
     /// <summary>Customers whose name matches.</summary>
     Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct);
+
+    /// <summary>Help articles whose title, summary or text matches every word (or, with <paramref name="anyWord"/>, any of them), best first.</summary>
+    Task<IReadOnlyList<Guid>> ArticleIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct, bool anyWord = false);
 }
 
 /// <summary>
@@ -59,11 +62,11 @@ public sealed class SearchTerms
         return words.Count == 0 ? null : new SearchTerms(words);
     }
 
-    /// <summary>FTS5: every word quoted, as a prefix, all required.</summary>
-    public string ToFts5() => string.Join(" AND ", Words.Select(w => $"\"{w}\"*"));
+    /// <summary>FTS5: every word quoted, as a prefix, all required (or any one of them).</summary>
+    public string ToFts5(bool anyWord = false) => string.Join(anyWord ? " OR " : " AND ", Words.Select(w => $"\"{w}\"*"));
 
-    /// <summary>PostgreSQL to_tsquery: every word a prefix, all required.</summary>
-    public string ToTsQuery() => string.Join(" & ", Words.Select(w => w + ":*"));
+    /// <summary>PostgreSQL to_tsquery: every word a prefix, all required (or any one of them).</summary>
+    public string ToTsQuery(bool anyWord = false) => string.Join(anyWord ? " | " : " & ", Words.Select(w => w + ":*"));
 }
 
 public sealed class SqliteSearchIndex : ISearchIndex
@@ -85,6 +88,14 @@ public sealed class SqliteSearchIndex : ISearchIndex
             "SELECT customer_id AS Value FROM customer_fts WHERE customer_fts MATCH {0} ORDER BY rank LIMIT {1}", terms.ToFts5(), limit).ToListAsync(ct);
         return [.. ids.Select(Guid.Parse)];
     }
+
+    public async Task<IReadOnlyList<Guid>> ArticleIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct, bool anyWord = false)
+    {
+        // the title counts ten times the text (bm25 weights by column)
+        var ids = await db.Database.SqlQueryRaw<string>(
+            "SELECT article_id AS Value FROM article_fts WHERE article_fts MATCH {0} ORDER BY bm25(article_fts, 10.0, 3.0, 1.0) LIMIT {1}", terms.ToFts5(anyWord), limit).ToListAsync(ct);
+        return [.. ids.Select(Guid.Parse)];
+    }
 }
 
 public sealed class PostgresSearchIndex : ISearchIndex
@@ -103,6 +114,11 @@ public sealed class PostgresSearchIndex : ISearchIndex
         => await db.Database.SqlQueryRaw<Guid>(
             """SELECT "Id" AS "Value" FROM "Customers" WHERE search @@ to_tsquery('simple', {0}) AND "MergedIntoId" IS NULL ORDER BY ts_rank(search, to_tsquery('simple', {0})) DESC LIMIT {1}""",
             terms.ToTsQuery(), limit).ToListAsync(ct);
+
+    public async Task<IReadOnlyList<Guid>> ArticleIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct, bool anyWord = false)
+        => await db.Database.SqlQueryRaw<Guid>(
+            """SELECT "Id" AS "Value" FROM "HelpArticles" WHERE search @@ to_tsquery('simple', {0}) AND "Published" ORDER BY ts_rank(search, to_tsquery('simple', {0})) DESC, "Title" LIMIT {1}""",
+            terms.ToTsQuery(anyWord), limit).ToListAsync(ct);
 
     /// <summary>
     /// The newest matching rows (ids are time-ordered), without reading every match. First the newest RecentWindow rows

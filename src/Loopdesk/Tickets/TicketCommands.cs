@@ -19,10 +19,11 @@ public sealed class TicketCommands(
     /// Opens a ticket with the customer's first message and contact, in one transaction, and returns it once committed.
     /// The ticket is not tracked by any context: load it again to change it.
     /// </summary>
-    public Task<Ticket> CreateAsync(CreateTicketRequest request, Actor actor, AgentRole role, CancellationToken ct, Guid? followUpOfId = null)
+    public Task<Ticket> CreateAsync(CreateTicketRequest request, Actor actor, AgentRole role, CancellationToken ct, Guid? followUpOfId = null,
+        IReadOnlyList<Attachment>? attachments = null)
     {
         var now = clock.GetUtcNow();
-        return writer.OpenAsync(new OpenTicket(request, actor, role, request.OccurredAt ?? now, now, html.Clean(request.Html), followUpOfId), ct);
+        return writer.OpenAsync(new OpenTicket(request, actor, role, request.OccurredAt ?? now, now, html.Clean(request.Html), followUpOfId, attachments), ct);
     }
 
     /// <summary>Applies a partial change to a tracked ticket and saves it; the problem says why nothing changed.</summary>

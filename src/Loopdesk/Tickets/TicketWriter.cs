@@ -9,7 +9,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Loopdesk.Tickets;
 
 /// <summary>A ticket to open, with everything decided at the time of the request.</summary>
-public sealed record OpenTicket(CreateTicketRequest Request, Actor Actor, AgentRole Role, DateTimeOffset OccurredAt, DateTimeOffset Now, string? Html, Guid? FollowUpOfId = null);
+public sealed record OpenTicket(CreateTicketRequest Request, Actor Actor, AgentRole Role, DateTimeOffset OccurredAt, DateTimeOffset Now, string? Html, Guid? FollowUpOfId = null,
+    IReadOnlyList<Attachment>? Attachments = null);
 
 /// <summary>
 /// Opens tickets in groups: requests that arrive together are written in one transaction (group commit), which spends
@@ -142,7 +143,7 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
             new NewTicket(TicketReference.New(), r.Subject, r.Channel, customer.Id, customer.OrganizationId, r.Type, r.Priority, r.Tags, r.TeamId,
                 CreatorIsCollaborator: c.Role == AgentRole.Collaborator, FollowUpOfId: c.FollowUpOfId),
             c.Actor, c.OccurredAt, c.Now);
-        ticket.AddMessage(new NewMessage(MessageDirection.Inbound, r.Channel, r.Body.Trim(), c.Html), Actor.Customer(customer.Id), c.OccurredAt, c.Now, out _);
+        ticket.AddMessage(new NewMessage(MessageDirection.Inbound, r.Channel, r.Body.Trim(), c.Html, Attachments: c.Attachments), Actor.Customer(customer.Id), c.OccurredAt, c.Now, out _);
         ticket.RecordContact(r.Channel, null, Actor.Customer(customer.Id), c.OccurredAt, c.Now);
         db.Tickets.Add(ticket);
         return ticket;

@@ -222,6 +222,8 @@ public abstract class IncidentTests(LoopdeskApp app)
         using var visitor = app.CreateClient();
         Assert.Contains(incident.Title, await visitor.GetStringAsync("/status", Ct));
         Assert.Contains(incident.Title, await visitor.GetStringAsync("/status/feed.atom", Ct));
+        // the portal's front page shows it in its status section, and a change evicts the cached front page too
+        Assert.Contains(incident.Title, await visitor.GetStringAsync("/", Ct));
 
         var renamed = $"Search is slow {Guid.NewGuid():N}";
         (await supervisor.PatchJsonAsync($"/api/v1/incidents/{incident.Id}", new { title = renamed }, Ct)).EnsureSuccessStatusCode();
@@ -229,6 +231,7 @@ public abstract class IncidentTests(LoopdeskApp app)
         Assert.Contains(renamed, page);
         Assert.DoesNotContain(incident.Title, page);
         Assert.Contains(renamed, await visitor.GetStringAsync("/status/feed.atom", Ct));
+        Assert.Contains(renamed, await visitor.GetStringAsync("/", Ct));
     }
 }
 

@@ -80,6 +80,27 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             var messages = await s.Admin.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", CancellationToken.None);
             return await Send(HttpMethod.Post, $"/api/v1/tickets/{ticket.Reference}/split", new { messageId = messages[0].Id });
         }),
+        new("GET /api/v1/help/search", null, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/help/search?q=router")),
+        new("GET /api/v1/help/categories", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/help/categories")),
+        new("POST /api/v1/help/categories", AgentRole.Supervisor, HttpStatusCode.Created,
+            _ => Send(HttpMethod.Post, "/api/v1/help/categories", new { name = $"Matrix {Guid.NewGuid():N}" })),
+        new("PUT /api/v1/help/categories/{id:guid}", AgentRole.Supervisor, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Put, $"/api/v1/help/categories/{await HelpCategoryAsync(s.Admin)}", new { name = "Renamed" })),
+        new("DELETE /api/v1/help/categories/{id:guid}", AgentRole.Supervisor, HttpStatusCode.NoContent,
+            async s => await Send(HttpMethod.Delete, $"/api/v1/help/categories/{await HelpCategoryAsync(s.Admin)}")),
+        new("GET /api/v1/help/articles", AgentRole.Collaborator, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/help/articles")),
+        new("GET /api/v1/help/articles/{id:guid}", AgentRole.Collaborator, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Get, $"/api/v1/help/articles/{await HelpArticleAsync(s.Admin)}")),
+        new("POST /api/v1/help/articles", AgentRole.Supervisor, HttpStatusCode.Created,
+            async s => await Send(HttpMethod.Post, "/api/v1/help/articles", MatrixArticle(await HelpCategoryAsync(s.Admin)))),
+        new("PUT /api/v1/help/articles/{id:guid}", AgentRole.Supervisor, HttpStatusCode.OK,
+            async s => await Send(HttpMethod.Put, $"/api/v1/help/articles/{await HelpArticleAsync(s.Admin)}", MatrixArticle(await HelpCategoryAsync(s.Admin)))),
+        new("DELETE /api/v1/help/articles/{id:guid}", AgentRole.Supervisor, HttpStatusCode.NoContent,
+            async s => await Send(HttpMethod.Delete, $"/api/v1/help/articles/{await HelpArticleAsync(s.Admin)}")),
+        new("POST /api/v1/tickets/{reference}/verifications", AgentRole.Agent, HttpStatusCode.Created,
+            s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/verifications", new { fields = new[] { "postcode" } })),
+        new("GET /api/v1/tickets/{reference}/verifications", AgentRole.Agent, HttpStatusCode.OK,
+            s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/verifications")),
         new("GET /api/v1/procedures", AgentRole.Agent, HttpStatusCode.OK, _ => Send(HttpMethod.Get, "/api/v1/procedures")),
         new("POST /api/v1/procedures", AgentRole.Admin, HttpStatusCode.Created, _ => Send(HttpMethod.Post, "/api/v1/procedures", MatrixProcedure())),
         new("PUT /api/v1/procedures/{id:guid}", AgentRole.Admin, HttpStatusCode.OK,
@@ -803,6 +824,16 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         types = Enum.GetValues<Core.Tickets.TicketType>().Select(global::Loopdesk.Core.Common.Wire.Name).ToArray(),
         steps = new[] { "Confirm who is asking", "Check the order" },
     };
+
+    private static async Task<Guid> HelpCategoryAsync(HttpClient admin)
+        => (await (await admin.PostJsonAsync("/api/v1/help/categories", new { name = $"Matrix {Guid.NewGuid():N}" }, CancellationToken.None))
+            .ReadAsync<global::Loopdesk.Portal.HelpCategoryDto>(CancellationToken.None)).Id;
+
+    private static object MatrixArticle(Guid categoryId) => new { categoryId, title = $"Matrix article {Guid.NewGuid():N}", body = "Some **help**." };
+
+    private static async Task<Guid> HelpArticleAsync(HttpClient admin)
+        => (await (await admin.PostJsonAsync("/api/v1/help/articles", MatrixArticle(await HelpCategoryAsync(admin)), CancellationToken.None))
+            .ReadAsync<global::Loopdesk.Portal.HelpArticleDto>(CancellationToken.None)).Id;
 
     private static async Task<Guid> ProcedureAsync(HttpClient admin)
         => (await (await admin.PostJsonAsync("/api/v1/procedures", MatrixProcedure(), CancellationToken.None)).ReadAsync<global::Loopdesk.Procedures.ProcedureDto>(CancellationToken.None)).Id;

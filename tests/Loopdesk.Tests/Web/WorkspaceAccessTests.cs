@@ -25,7 +25,7 @@ public abstract class WorkspaceAccessTests(LoopdeskApp app)
     }
 
     [Theory]
-    [InlineData("/", "%2F")]
+    [InlineData("/inbox", "%2Finbox")]
     [InlineData("/inbox/unassigned", "%2Finbox%2Funassigned")]
     [InlineData("/tickets/ABCD-2345", "%2Ftickets%2FABCD-2345")]
     public async Task A_signed_out_browser_is_sent_to_the_sign_in_page_and_back(string path, string back)
@@ -64,11 +64,11 @@ public abstract class WorkspaceAccessTests(LoopdeskApp app)
 
     [Theory]
     [InlineData("/inbox/team", "/inbox/team")]
-    [InlineData("https://evil.example/", "/")]
-    [InlineData("//evil.example/", "/")]
-    [InlineData("/\\evil.example", "/")]
-    [InlineData("", "/")]
-    [InlineData(null, "/")]
+    [InlineData("https://evil.example/", "/inbox")]
+    [InlineData("//evil.example/", "/inbox")]
+    [InlineData("/\\evil.example", "/inbox")]
+    [InlineData("", "/inbox")]
+    [InlineData(null, "/inbox")]
     public void After_sign_in_only_a_path_on_this_site_is_followed(string? returnUrl, string expected)
         => Assert.Equal(expected, SignIn.SafeReturn(returnUrl));
 

@@ -46,6 +46,9 @@ public static class DemoSeeder
     ];
     private static readonly Channel[] Channels = [Channel.Email, Channel.Email, Channel.Email, Channel.Chat, Channel.Chat, Channel.Phone, Channel.Portal, Channel.Social];
 
+    /// <summary>The help center's demo categories and articles, with novice, intermediate and expert variants.</summary>
+    private static Task<int> SeedHelpCenterAsync(LoopdeskDb db, DateTimeOffset now, CancellationToken ct) => Portal.HelpSeed.SeedAsync(db, now, ct);
+
     public static async Task<string> SeedAsync(IServiceProvider services, int customerCount, int ticketCount, CancellationToken ct)
     {
         var random = new Random(20261124);
@@ -97,6 +100,7 @@ public static class DemoSeeder
                         db.Organizations.Add(new Organization(name, name.ToLowerInvariant().Replace(' ', '-') + ".example", now));
                 }
                 await db.SaveChangesAsync(ct);
+                await SeedHelpCenterAsync(db, now, ct);
                 setup.Increment(1);
 
                 await SlaPoliciesAsync(db, scope.ServiceProvider.GetRequiredService<SlaTracker>(), now, ct);
