@@ -244,6 +244,27 @@ public sealed class AdminTests(WorkspaceHost host)
     }
 
     [Fact]
+    public async Task Admin_adds_a_chat_site_and_gets_its_script_tag_and_a_bad_origin_is_refused()
+    {
+        var name = "Outlet " + Unique();
+        var page = await AdminAtAsync("/admin/chat");
+        await Field(page, "Name").FillAsync(name);
+        await Field(page, "Allowed origins").FillAsync("javascript:alert(1)");
+        await Button(page, "Add site").ClickAsync();
+        await Assertions.Expect(Error(page)).ToContainTextAsync("is not an origin");
+        Assert.DoesNotContain((await ListAsync("/api/v1/chat/sites")), s => s.GetProperty("name").GetString() == name);
+
+        await Field(page, "Allowed origins").FillAsync("https://outlet.example");
+        await Button(page, "Add site").ClickAsync();
+        await Assertions.Expect(Ok(page)).ToContainTextAsync($"Added {name}");
+        var site = Named(await ListAsync("/api/v1/chat/sites"), name);
+        Assert.Equal(["https://outlet.example"], site.GetProperty("allowedOrigins").EnumerateArray().Select(o => o.GetString()));
+        await Assertions.Expect(page.Locator("code.embed").Filter(new() { HasText = site.GetProperty("key").GetString()! })).ToContainTextAsync("/chat/widget.js");
+        await ScreenshotAsync(page, "admin-chat");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Admin_adds_a_mailbox_whose_password_is_never_shown_and_its_failing_connection_test_says_why()
     {
         var id = Unique();
@@ -297,7 +318,7 @@ public sealed class AdminTests(WorkspaceHost host)
         await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Inboxes" }).GetByRole(AriaRole.Link, new() { Name = "Settings" })).ToBeVisibleAsync();
         await ScreenshotAsync(page, "admin-overview");
         var failures = new List<string>();
-        foreach (var path in new[] { "/admin", "/admin/teams", "/admin/agents", "/admin/hours", "/admin/sla", "/admin/rules", "/admin/templates", "/admin/lexicon", "/admin/mailboxes", "/admin/inbound", "/admin/outbox" })
+        foreach (var path in new[] { "/admin", "/admin/teams", "/admin/agents", "/admin/hours", "/admin/sla", "/admin/rules", "/admin/templates", "/admin/lexicon", "/admin/mailboxes", "/admin/inbound", "/admin/outbox", "/admin/chat" })
         {
             await OpenAsync(page, path);
             failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(page)).Select(v => $"{path}: {v}"));

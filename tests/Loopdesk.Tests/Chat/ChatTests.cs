@@ -45,6 +45,9 @@ public abstract class ChatTests(LoopdeskApp app)
     /// <summary>A site of its own team (so each test has its own queue), whose members are online with the given chat capacity.</summary>
     private async Task<ChatSiteDto> NewSiteAsync(object? overrides = null, AgentRole[]? members = null, int capacity = 3)
     {
+        // the tests share one server: what earlier tests left open must not fill the agents' capacity or the queue of this one
+        await WithDbAsync(db => db.Chats.Where(c => c.State == ChatState.Queued || c.State == ChatState.Active || c.State == ChatState.IdleWarned)
+            .ExecuteUpdateAsync(u => u.SetProperty(c => c.State, ChatState.Ended), Ct));
         using var admin = Admin;
         var team = await (await admin.PostJsonAsync("/api/v1/teams", new { name = "Chat " + Guid.NewGuid().ToString("N")[..8] }, Ct)).ReadAsync<TeamDto>(Ct);
         foreach (var role in members ?? [AgentRole.Agent])

@@ -12,6 +12,7 @@ using Loopdesk.Tests.Infrastructure;
 using Loopdesk.Tickets;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Loopdesk.Tests.Security;
@@ -197,7 +198,7 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         new("GET /api/v1/chats/{id:guid}", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Get, $"/api/v1/chats/{(await MatrixChatAsync(s, null)).Chat}")),
         new("GET /api/v1/chats/{id:guid}/transcript", AgentRole.Agent, HttpStatusCode.OK,
             async s => await Send(HttpMethod.Get, $"/api/v1/chats/{(await MatrixChatAsync(s, null)).Chat}/transcript")),
-        new("POST /api/v1/chats/{id:guid}/accept", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, null)).Chat}/accept")),
+        new("POST /api/v1/chats/{id:guid}/accept", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, null, freeCaller: true)).Chat}/accept")),
         new("POST /api/v1/chats/{id:guid}/messages", AgentRole.Agent, HttpStatusCode.OK,
             async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, s.Self)).Chat}/messages", new { body = "How can I help?" })),
         new("POST /api/v1/chats/{id:guid}/prompt", AgentRole.Agent, HttpStatusCode.OK, async s => await Send(HttpMethod.Post, $"/api/v1/chats/{(await MatrixChatAsync(s, s.Self)).Chat}/prompt")),
@@ -896,12 +897,19 @@ public abstract class AuthorizationTests(LoopdeskApp app)
         return Assert.Single(cookies, c => c.StartsWith("loopdesk=", StringComparison.Ordinal));
     }
 
-    /// <summary>A chat site with one invitation, and a chat on it: queued, or taken by <paramref name="agentId"/>.</summary>
-    private static async Task<(global::Loopdesk.Chat.ChatSite Site, Guid Chat)> MatrixChatAsync(Scene s, Guid? agentId)
+    /// <summary>
+    /// A chat site with one invitation, and a chat on it: queued, or taken by <paramref name="agentId"/>. With
+    /// <paramref name="freeCaller"/> the caller's earlier matrix chats are over, so their chat capacity has room.
+    /// </summary>
+    private static async Task<(global::Loopdesk.Chat.ChatSite Site, Guid Chat)> MatrixChatAsync(Scene s, Guid? agentId, bool freeCaller = false)
     {
         await using var scope = s.App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<global::Loopdesk.Data.LoopdeskDb>();
         var now = s.App.Clock.GetUtcNow();
+        if (freeCaller)
+        {
+            await db.Chats.Where(c => c.AgentId == s.Self).ExecuteUpdateAsync(u => u.SetProperty(c => c.State, global::Loopdesk.Core.Chat.ChatState.Ended), CancellationToken.None);
+        }
         var site = new global::Loopdesk.Chat.ChatSite(now);
         site.Set(new global::Loopdesk.Chat.ChatSiteRequest
         {
