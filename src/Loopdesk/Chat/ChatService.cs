@@ -62,6 +62,10 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
 
     public static string Group(Guid chatId) => "chat:" + chatId;
 
+    /// <summary>The visitor's chat that is still going (queued, talking, or asked whether they are still there); one at most.</summary>
+    private static IQueryable<ChatSession> LiveOf(IQueryable<ChatSession> chats, Guid visitorId)
+        => chats.Where(c => c.VisitorId == visitorId && (c.State == ChatState.Queued || c.State == ChatState.Active || c.State == ChatState.IdleWarned));
+
     // ---- what a site offers now
 
     public async Task<SiteAvailability> AvailabilityAsync(LoopdeskDb db, ChatSite site, CancellationToken ct)
@@ -105,8 +109,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         var question = (r.Question ?? "").Trim();
         if (question.Length == 0) throw new ChatException("chat.invalid", "Write your question first.");
         CheckLength(question);
-        var live = await db.Set<ChatSession>().Include(c => c.Lines).FirstOrDefaultAsync(c => c.VisitorId == visitorId
-            && (c.State == ChatState.Queued || c.State == ChatState.Active || c.State == ChatState.IdleWarned), ct);
+        var live = await LiveOf(db.Set<ChatSession>().Include(c => c.Lines), visitorId).FirstOrDefaultAsync(ct);
         if (live is not null) return await StateAsync(db, live, ct);
 
         var availability = await AvailabilityAsync(db, site, ct);
@@ -173,8 +176,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         var body = (r.Body ?? "").Trim();
         if (body.Length == 0) throw new ChatException("chat.invalid", "The message is empty.");
         CheckLength(body);
-        var chat = await db.Set<ChatSession>().FirstOrDefaultAsync(c => c.VisitorId == visitorId
-            && (c.State == ChatState.Queued || c.State == ChatState.Active || c.State == ChatState.IdleWarned), ct)
+        var chat = await LiveOf(db.Set<ChatSession>(), visitorId).FirstOrDefaultAsync(ct)
             ?? throw new ChatException("chat.ended", "This chat has ended; start a new one.", 409);
         // a resend after a reconnect: the same line, acknowledged again
         if (await db.Set<ChatLine>().AsNoTracking().FirstOrDefaultAsync(l => l.ChatId == chat.Id && l.ClientMessageId == clientId, ct) is { } seen)
@@ -211,8 +213,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
 
     public async Task LeaveAsync(LoopdeskDb db, Guid visitorId, CancellationToken ct)
     {
-        var chat = await db.Set<ChatSession>().Include(c => c.Lines).FirstOrDefaultAsync(c => c.VisitorId == visitorId
-            && (c.State == ChatState.Queued || c.State == ChatState.Active || c.State == ChatState.IdleWarned), ct);
+        var chat = await LiveOf(db.Set<ChatSession>().Include(c => c.Lines), visitorId).FirstOrDefaultAsync(ct);
         if (chat is null) return;
         await EndAsync(db, chat, chat.State == ChatState.Queued ? ChatEndReason.Abandoned : ChatEndReason.Visitor, null, ct);
     }
