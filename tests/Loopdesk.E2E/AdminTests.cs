@@ -293,7 +293,7 @@ public sealed class AdminTests(WorkspaceHost host)
         Assert.True(mailbox.GetProperty("imap").GetProperty("hasSecret").GetBoolean());
         Assert.Equal(1, mailbox.GetProperty("imap").GetProperty("port").GetInt32());
 
-        await page.GetByRole(AriaRole.Button, new() { Name = $"Test the connection of {name}" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Test connection of {name}" }).ClickAsync();
         await Assertions.Expect(page.Locator(".checks-result")).ToContainTextAsync("IMAP failed:", new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator(".checks-result")).ToContainTextAsync("Check the host, port, security");
 

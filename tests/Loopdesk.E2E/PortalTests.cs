@@ -18,12 +18,7 @@ public sealed partial class PortalTests(WorkspaceHost host)
         Assert.True(violations.Length == 0, $"{page.Url}:\n" + string.Join("\n", violations));
     }
 
-    private async Task ShotAsync(IPage page, string name)
-    {
-        await host.ScreenshotAsync(page, name);
-        var docs = Path.Combine(RepoRoot(), "docs", "screenshots");
-        if (Directory.Exists(docs)) File.Copy(Path.Combine(host.ScreenshotDirectory, name + ".png"), Path.Combine(docs, name + ".png"), overwrite: true);
-    }
+    private Task ShotAsync(IPage page, string name) => host.ScreenshotAsync(page, name);
 
     [Fact]
     public async Task A_customer_finds_contact_submits_a_request_signs_in_by_mail_replies_confirms_and_answers_the_survey()
@@ -153,11 +148,4 @@ public sealed partial class PortalTests(WorkspaceHost host)
 
     [GeneratedRegex(@"https?://\S+/my/link\?token=[A-Za-z0-9_\-]+&email=\S+")]
     private static partial Regex Link();
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Loopdesk.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? AppContext.BaseDirectory;
-    }
 }
