@@ -50,9 +50,9 @@ public sealed class SavedView
         return ApplyOthers(tickets);
     }
 
-    /// <summary>The same tickets as <see cref="Apply"/>, a part per status, for <see cref="InboxViews.Merge"/>.</summary>
+    /// <summary>The same tickets as <see cref="Apply"/>, a part per status (written into the SQL, as the built-in inboxes' parts), for <see cref="InboxViews.Merge"/>.</summary>
     public IReadOnlyList<IQueryable<Ticket>> Parts(IQueryable<Ticket> tickets)
-        => Statuses.Count > 1 ? [.. Statuses.Distinct().Select(status => ApplyOthers(tickets.Where(t => t.Status == status)))] : [Apply(tickets)];
+        => Statuses.Count > 0 ? [.. Statuses.Distinct().Select(status => ApplyOthers(tickets.Where(t => t.Status == EF.Constant(status))))] : [Apply(tickets)];
 
     private IQueryable<Ticket> ApplyOthers(IQueryable<Ticket> tickets)
     {
