@@ -7,6 +7,7 @@ using Loopdesk.Jobs;
 using Loopdesk.Platform;
 using Loopdesk.Platform.Auth;
 using Loopdesk.Tickets;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.EntityFrameworkCore;
@@ -183,27 +184,31 @@ public static class StatusCache
     public const string Policy = "status";
 
     /// <summary>
-    /// Every page the framework renders sets an anti-forgery cookie (and no-store), which would keep it out of the
-    /// cache. The status page and feed hold no form and nothing personal: for an anonymous visitor the cookie and the
-    /// no-store are dropped, so one rendering serves everyone until it expires or an incident changes.
+    /// Every page the framework renders sets an anti-forgery cookie, which keeps an answer out of the output cache (and
+    /// a cached copy must never hand one visitor's cookie to the next). The status pages hold no form and nothing
+    /// personal: for an anonymous visitor they are rendered with no way to set a cookie, so one rendering serves
+    /// everyone until it expires or an incident changes.
     /// </summary>
-    public sealed class PublicPagePolicy : IOutputCachePolicy
+    public static IApplicationBuilder UseStatusPageCache(this IApplicationBuilder app) => app.Use((context, next) =>
     {
-        public ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
+        if (HttpMethods.IsGet(context.Request.Method) && context.User.Identity?.IsAuthenticated != true
+            && context.GetEndpoint()?.Metadata.GetMetadata<OutputCacheAttribute>() is { PolicyName: Policy })
+            context.Features.Set<IResponseCookiesFeature>(NoCookies.Instance);
+        return next(context);
+    });
 
-        public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
+    private sealed class NoCookies : IResponseCookiesFeature, IResponseCookies
+    {
+        public static readonly NoCookies Instance = new();
 
-        public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation)
-        {
-            var http = context.HttpContext;
-            if (!http.Response.HasStarted && context.AllowCacheLookup && http.Response.StatusCode == StatusCodes.Status200OK && http.User.Identity?.IsAuthenticated != true)
-            {
-                http.Response.Headers.Remove(Microsoft.Net.Http.Headers.HeaderNames.SetCookie);
-                http.Response.Headers.Remove(Microsoft.Net.Http.Headers.HeaderNames.Pragma);
-                http.Response.Headers.CacheControl = "no-cache";
-                context.AllowCacheStorage = true;
-            }
-            return ValueTask.CompletedTask;
-        }
+        public IResponseCookies Cookies => this;
+
+        public void Append(string key, string value) { }
+
+        public void Append(string key, string value, CookieOptions options) { }
+
+        public void Delete(string key) { }
+
+        public void Delete(string key, CookieOptions options) { }
     }
 }

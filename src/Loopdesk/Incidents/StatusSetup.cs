@@ -9,7 +9,7 @@ public static class StatusSetup
     public static IServiceCollection AddIncidents(this IServiceCollection services, IConfiguration configuration)
     {
         var seconds = Math.Max(1, configuration.GetValue($"{LoopdeskOptions.Section}:Status:CacheSeconds", 30));
-        services.AddOutputCache(o => o.AddPolicy(StatusCache.Policy, b => b.AddPolicy<StatusCache.PublicPagePolicy>().Expire(TimeSpan.FromSeconds(seconds)).Tag(StatusCache.Tag)));
+        services.AddOutputCache(o => o.AddPolicy(StatusCache.Policy, b => b.Expire(TimeSpan.FromSeconds(seconds)).Tag(StatusCache.Tag)));
         services.AddSingleton<IncidentCommands>();
         services.AddSingleton<Credits.CreditLedger>();
         services.AddSingleton<StatusSubscriptions>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Loopdesk.Incidents;
 using Loopdesk.Jobs;
 using Loopdesk.Rules;
 using Microsoft.AspNetCore.Localization;
@@ -100,6 +101,7 @@ public static class PortalSetup
         app.UseWhen(context => IsPortal(context.Request.Path), branch => branch.UseRequestLocalization(localization));
         // one output cache for the portal's and the status page's public pages
         app.UseOutputCache();
+        app.UseStatusPageCache();
         return app;
     }
 

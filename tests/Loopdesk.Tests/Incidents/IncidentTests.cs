@@ -233,6 +233,30 @@ public abstract class IncidentTests(LoopdeskApp app)
         Assert.Contains(renamed, await visitor.GetStringAsync("/status/feed.atom", Ct));
         Assert.Contains(renamed, await visitor.GetStringAsync("/", Ct));
     }
+
+    [Fact]
+    public async Task Anonymous_visitors_get_the_status_pages_from_the_cache_without_a_cookie_and_forms_keep_theirs()
+    {
+        using var supervisor = app.CreateClient(AgentRole.Supervisor);
+        var incident = await StatusKit.CreateIncidentAsync(supervisor, new { title = $"Mail delayed {Guid.NewGuid():N}", description = "Mail arrives late.", published = true }, Ct);
+        using var visitor = app.CreateClient();
+        foreach (var path in new[] { "/status", $"/status/incidents/{incident.Id}" })
+        {
+            using var first = await visitor.GetAsync(path, Ct);
+            using var second = await visitor.GetAsync(path, Ct);
+            foreach (var response in new[] { first, second })
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.False(response.Headers.Contains("Set-Cookie"), $"{path} sets a cookie");
+                Assert.Contains(incident.Title, await response.Content.ReadAsStringAsync(Ct));
+            }
+            // the second answer is the first one's rendering, served from the output cache
+            Assert.NotNull(second.Headers.Age);
+        }
+        // the subscription form is not cached and still gets its anti-forgery cookie
+        using var form = await visitor.GetAsync("/status/subscribe", Ct);
+        Assert.Contains(form.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNetCore.Antiforgery", StringComparison.Ordinal));
+    }
 }
 
 public sealed class IncidentsOnSqlite(RoomySqliteApp app) : IncidentTests(app), IClassFixture<RoomySqliteApp>;
