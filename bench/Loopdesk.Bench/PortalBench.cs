@@ -7,8 +7,10 @@ namespace Loopdesk.Bench;
 
 /// <summary>
 /// The customer portal under load, against a running server (`--url`, admin `--token`): the help center is filled to
-/// 10,000 articles (1,000 with --quick) through the API, then the home page is read by 8 and by 32 clients back to back
-/// (anonymous visitors, so output caching applies), and help-center searches of varied words are timed one at a time.
+/// 10,000 articles (1,000 with --quick) and the status page to 100 published incidents (5 current, 95 resolved, each
+/// with its updates) through the API, then the home page and the status page are each read by 8 and by 32 clients back
+/// to back (anonymous visitors, so output caching applies), and help-center searches of varied words are timed one at
+/// a time.
 /// </summary>
 internal static class PortalBench
 {
@@ -24,19 +26,23 @@ internal static class PortalBench
         var target = o.Quick ? 1_000 : 10_000;
         var seeded = await SeedAsync(http, target, ct);
         Console.WriteLine($"help articles: {seeded} (target {target})");
+        Console.WriteLine($"published incidents: {await SeedIncidentsAsync(http, 100, ct)} (target 100)");
 
         using var anonymous = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { BaseAddress = o.Url };
         var errors = 0;
-        foreach (var clients in new[] { 8, 32 })
+        foreach (var (name, path) in new[] { ("portal home", "/"), ("status page", "/status") })
         {
-            var home = await Load.ClosedLoopAsync(clients, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(o.Quick ? 5 : 15), async (_, _) =>
+            foreach (var clients in new[] { 8, 32 })
             {
-                using var response = await anonymous.GetAsync("/", ct);
-                await response.Content.CopyToAsync(Stream.Null, ct);
-                return response.IsSuccessStatusCode;
-            }, o.ServerPid, o.DatabasePid, ct);
-            errors += home.Latency.Errors;
-            Console.WriteLine($"portal home: {home.PerSecond:0} req/s at {clients} clients, p50 {home.Latency.P50:0.0} ms, p95 {home.Latency.P95:0.0} ms, p99 {home.Latency.P99:0.0} ms, errors {home.Latency.Errors}");
+                var page = await Load.ClosedLoopAsync(clients, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(o.Quick ? 5 : 15), async (_, _) =>
+                {
+                    using var response = await anonymous.GetAsync(path, ct);
+                    await response.Content.CopyToAsync(Stream.Null, ct);
+                    return response.IsSuccessStatusCode;
+                }, o.ServerPid, o.DatabasePid, ct);
+                errors += page.Latency.Errors;
+                Console.WriteLine($"{name}: {page.PerSecond:0} req/s at {clients} clients, p50 {page.Latency.P50:0.0} ms, p95 {page.Latency.P95:0.0} ms, p99 {page.Latency.P99:0.0} ms, errors {page.Latency.Errors}");
+            }
         }
 
         var random = new Random(7);
@@ -49,6 +55,28 @@ internal static class PortalBench
         }, ct);
         Console.WriteLine($"help search at {seeded} articles: p50 {search.P50:0.0} ms, p95 {search.P95:0.0} ms, p99 {search.P99:0.0} ms, errors {search.Errors}");
         return errors + search.Errors == 0 ? 0 : 1;
+    }
+
+    /// <summary>Publishes incidents until the status page holds <paramref name="target"/>: one in twenty current, the rest resolved, each with two updates.</summary>
+    private static async Task<int> SeedIncidentsAsync(HttpClient http, int target, CancellationToken ct)
+    {
+        var existing = (await http.GetFromJsonAsync<JsonElement>("/api/v1/incidents?state=all", ct)).GetArrayLength();
+        await Parallel.ForEachAsync(Enumerable.Range(existing, Math.Max(0, target - existing)), new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (i, token) =>
+        {
+            var r = new Random(i);
+            string W() => Words[r.Next(Words.Length)];
+            using var created = await http.PostAsJsonAsync("/api/v1/incidents", new
+            {
+                title = $"Trouble with {W()} and {W()} ({i})", description = $"Some customers cannot use {W()}; {W()} is slow.",
+                prevention = $"We are adding a second {W()} so this cannot happen again.", apology = "We are sorry for the trouble this causes.",
+                eta = TimeProvider.System.GetUtcNow().AddHours(4), published = true,
+            }, token);
+            created.EnsureSuccessStatusCode();
+            var id = (await created.Content.ReadFromJsonAsync<JsonElement>(token)).GetProperty("id").GetGuid();
+            (await http.PostAsJsonAsync($"/api/v1/incidents/{id}/updates", new { text = $"We found the cause: the {W()}.", status = "identified" }, token)).EnsureSuccessStatusCode();
+            if (i % 20 != 0) (await http.PostAsJsonAsync($"/api/v1/incidents/{id}/resolve", new { text = $"The {W()} works again." }, token)).EnsureSuccessStatusCode();
+        });
+        return Math.Max(existing, target);
     }
 
     /// <summary>Adds articles (three sentences of varied help-center words each) until the help center holds <paramref name="target"/>.</summary>
