@@ -104,6 +104,41 @@ public abstract class SupervisorBoardTests(LoopdeskApp app) : ComponentTests(app
     }
 
     [Fact]
+    public async Task A_breaching_tickets_time_left_is_business_time_in_its_policys_hours()
+    {
+        using var admin = App.CreateClient(AgentRole.Admin);
+        var hours = new[] { "monday", "tuesday", "wednesday", "thursday", "friday" }
+            .SelectMany(day => new[] { new { day, start = "09:00", end = "12:00" }, new { day, start = "13:00", end = "17:00" } }).ToArray();
+        var calendar = await (await admin.PostJsonAsync("/api/v1/calendars", new { name = $"Lunch break {Guid.NewGuid():N}", timeZoneId = "UTC", hours }, Ct))
+            .ReadAsync<Loopdesk.Service.CalendarDto>(Ct);
+        (await admin.PostJsonAsync("/api/v1/sla-policies", new
+        {
+            name = $"Problems {Guid.NewGuid():N}", types = new[] { "problem" }, calendarId = calendar.Id, firstReplySeconds = 3600, position = 0,
+        }, Ct)).EnsureSuccessStatusCode();
+        // the next working day at 11:30: an hour of business time runs until 13:30, over the lunch break
+        var now = App.Clock.GetUtcNow();
+        var at = new DateTimeOffset(now.UtcDateTime.Date.AddHours(11.5), TimeSpan.Zero);
+        while (at <= now || at.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) at = at.AddDays(1);
+        App.Clock.Advance(at - now);
+        using var client = App.CreateClient(AgentRole.Agent);
+        var created = await client.PostJsonAsync("/api/v1/tickets", new
+        {
+            subject = "Invoice totals are wrong", body = "The totals do not add up.", type = "problem",
+            customer = new { name = "Board Customer", email = $"c{Guid.NewGuid():N}@example.com" },
+        }, Ct);
+        var ticket = await created.ReadAsync<TicketDto>(Ct);
+        App.Clock.Advance(TimeSpan.FromMinutes(10));
+
+        var board = Render<SupervisorBoard>();
+
+        // due at 13:30: an hour and fifty minutes away on the clock, fifty minutes of the team's working time
+        await board.WaitForElementAsync($".board-breaching tr[data-ticket=\"{ticket.Reference}\"]", Patience);
+        var left = board.Find($".board-breaching tr[data-ticket=\"{ticket.Reference}\"] td.left");
+        Assert.Equal("50 min left first reply", string.Join(' ', left.TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Contains("13:30", left.GetAttribute("title"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_board_reads_everything_again_every_ten_seconds()
     {
         using var client = App.CreateClient(AgentRole.Agent);

@@ -44,6 +44,8 @@ public sealed class SupervisorBoardData
     public required List<AgentLoad> Agents { get; init; }
     public required List<BoardTicket> Breaching { get; init; }
     public required int BreachingTotal { get; init; }
+    /// <summary>The SLA clocks of the breaching tickets shown, in their policies' business hours.</summary>
+    public required Dictionary<Guid, List<SlaTime>> Sla { get; init; }
     public required List<BoardTicket> Unassigned { get; init; }
     public required int UnassignedTotal { get; init; }
     public required List<ChannelCount> Contacts { get; init; }
@@ -114,6 +116,7 @@ public sealed class SupervisorBoardData
             Agents = agents,
             Breaching = [.. breaching.Take(ListLimit)],
             BreachingTotal = breaching.Count,
+            Sla = await SlaTimes.ForTicketsAsync(db, [.. breaching.Take(ListLimit).Select(t => t.Id)], ct),
             Unassigned = unassignedRows,
             UnassignedTotal = unassignedRows.Count < ListLimit ? unassignedRows.Count : await unassigned.CountAsync(ct),
             Contacts = [.. contacts.OrderByDescending(c => c.Count).ThenBy(c => c.Channel)],
