@@ -151,6 +151,7 @@ public sealed class ChatWidgetTests(WorkspaceHost host)
 
         var transcript = await host.GetAsync<JsonElement>($"/api/v1/chats/{chatId}");
         Assert.Single(transcript.GetProperty("messages").EnumerateArray(), m => m.GetProperty("body").GetString() == "Are you still there?");
+        await _kit.PostAsync($"/api/v1/chats/{chatId}/end", new { });
         await page.Context.CloseAsync();
     }
 
