@@ -209,14 +209,15 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
 
     /// <summary>
     /// The visitor moved to another page of the site (a link, or history.pushState on a single-page site): the agent sees
-    /// where they are. Nothing happens without a live chat; the same page again changes nothing.
+    /// where they are. Nothing happens without a live chat; the same page again changes nothing. Moves share the visitor's
+    /// rate limit with their messages: one past it is dropped (the next move or reload tells the page again).
     /// </summary>
     public async Task<bool> NavigateAsync(LoopdeskDb db, Guid visitorId, string? page, CancellationToken ct)
     {
         var url = Clean(page, 2000);
         if (url is null) return false;
         var chat = await LiveOf(db.Set<ChatSession>(), visitorId).FirstOrDefaultAsync(ct);
-        if (chat is null || chat.Page == url) return false;
+        if (chat is null || chat.Page == url || !Allow(visitorId)) return false;
         chat.Page = url;
         chat.Version++;
         await db.SaveChangesAsync(ct);

@@ -639,6 +639,13 @@ public abstract class ChatTests(LoopdeskApp app)
         Assert.True(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/tents/ridge-2", Ct));
         using (var agent = app.CreateClient(AgentRole.Agent))
             Assert.Equal("https://shop.example/tents/ridge-2", (await agent.GetJsonAsync<ChatDto>($"/api/v1/chats/{state.ChatId}", Ct)).Chat.Page);
+        // a flood of moves is cut off by the visitor's rate limit; the chat stays usable
+        var moves = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => visitor.Hub.InvokeAsync<bool>("Navigate", $"https://shop.example/flood/{i}", Ct)));
+        Assert.Contains(true, moves);
+        Assert.Contains(false, moves);
+        await Task.Delay(2100, Ct);
+        await SendAsync(visitor, "Sorry, clicked around a lot.");
+        Assert.True(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/tents/ridge-2", Ct));
 
         // a language already on the profile stays; a value that is no language tag is left out, the chat goes on
         await visitor.Hub.InvokeAsync<bool>("Leave", Ct);
