@@ -62,7 +62,11 @@ public sealed class ClockedHost : WebApplicationFactory<Program>, IAsyncLifetime
         StartServer();
         Api.BaseAddress = new Uri(BaseUrl);
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WorkspaceHost.AdminToken);
-        for (var i = 0; i < 300 && !await HealthyAsync(); i++) await Task.Delay(100);
+        for (var i = 0; !await HealthyAsync(); i++)
+        {
+            if (i == 300) throw new TimeoutException($"the clocked host at {BaseUrl} did not answer /healthz within 30 s");
+            await Task.Delay(100);
+        }
         _pump = Task.Run(PumpAsync);
     }
 
