@@ -67,6 +67,27 @@ public sealed class SmtpSink : IAsyncDisposable
         throw new TimeoutException($"No mail to {to} containing \"{text}\" within {timeout}; received {Received().Count}.");
     }
 
+    /// <summary>
+    /// Waits for a message to <paramref name="to"/> whose decoded text contains <paramref name="text"/> (long lines of a
+    /// quoted-printable body are folded in the raw message, so the raw text is no place to look for a sentence).
+    /// </summary>
+    public async Task<MimeKit.MimeMessage> WaitForMessageAsync(string to, string text, TimeSpan timeout)
+    {
+        var until = Stopwatch.StartNew();
+        while (until.Elapsed < timeout)
+        {
+            foreach (var raw in Received())
+            {
+                using var stream = new MemoryStream(Encoding.UTF8.GetBytes(raw));
+                var message = await MimeKit.MimeMessage.LoadAsync(stream);
+                if (message.To.Mailboxes.Any(m => string.Equals(m.Address, to, StringComparison.OrdinalIgnoreCase)) && (message.TextBody ?? "").Contains(text, StringComparison.Ordinal))
+                    return message;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"No mail to {to} saying \"{text}\" within {timeout}; received {Received().Count}.");
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

@@ -124,9 +124,10 @@ public sealed class WorkspaceHost : IAsyncLifetime
         throw new TimeoutException("loopdesk serve did not answer /healthz within 30 s");
     }
 
-    public async Task<IPage> SignedInPageAsync(string email, string password, ViewportSize? viewport = null)
+    /// <summary>A staff member's browser, signed in to this server or the one at <paramref name="baseUrl"/>, on their inbox with the circuit up.</summary>
+    public async Task<IPage> SignedInPageAsync(string email, string password, ViewportSize? viewport = null, string? baseUrl = null)
     {
-        var context = await Browser.NewContextAsync(new() { BaseURL = BaseUrl, ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 800 } });
+        var context = await Browser.NewContextAsync(new() { BaseURL = baseUrl ?? BaseUrl, ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         page.SetDefaultNavigationTimeout(30_000);

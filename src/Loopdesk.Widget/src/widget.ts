@@ -71,6 +71,7 @@ export class ChatWidget {
   private typingTimer = 0;
   private agentTypingTimer = 0;
   private invitationTimers: number[] = [];
+  private toldPage: string | null = null;
 
   constructor(private readonly options: Options) {
     this.t = translator(options.language);
@@ -106,6 +107,7 @@ export class ChatWidget {
     this.returning = !!this.token || (seen > 0 && Date.now() - seen > returningAfter);
     if (!seen) this.store.set("seen", String(Date.now()));
     addEventListener("online", () => void this.recover());
+    this.watchNavigation();
 
     if (this.token) {
       // a visitor who chatted before: pick up a chat still going, with its transcript
@@ -241,6 +243,9 @@ export class ChatWidget {
     }
     this.apply(state);
     if (state.status === "ended") return;
+    // a reload, a link to another page of the site, or a move made while the connection was down
+    this.toldPage = null;
+    this.navigated();
     const { resend, received } = resendable(this.pending, state.messages);
     let pending = this.pending;
     for (const id of received) pending = settle(pending, id);
@@ -328,7 +333,9 @@ export class ChatWidget {
       const connection = await this.connect();
       const state = await connection.invoke<ChatState>("Start", {
         name: values.name || null, email: values.email || null, question: values.question, page: location.href, clientMessageId: newClientMessageId(),
+        language: navigator.language || null,
       });
+      this.toldPage = location.href;
       this.email = values.email || state.email;
       this.ended = null;
       this.apply(state);
@@ -407,6 +414,29 @@ export class ChatWidget {
 
   private hubSend(method: string, ...args: unknown[]): void {
     if (this.connection?.state === HubConnectionState.Connected) void this.connection.send(method, ...args).catch(() => undefined);
+  }
+
+  /**
+   * Single-page sites move between pages with history.pushState (and back with popstate) without loading the widget
+   * again: each move is told to the agent while a chat is live.
+   */
+  private watchNavigation(): void {
+    const later = () => setTimeout(() => this.navigated(), 0);
+    for (const name of ["pushState", "replaceState"] as const) {
+      const original = history[name];
+      history[name] = function (this: History, data: unknown, unused: string, url?: string | URL | null) {
+        original.call(this, data, unused, url);
+        later();
+      };
+    }
+    addEventListener("popstate", later);
+    addEventListener("hashchange", later);
+  }
+
+  private navigated(): void {
+    if (!this.live || location.href === this.toldPage || this.connection?.state !== HubConnectionState.Connected) return;
+    this.toldPage = location.href;
+    this.hubSend("Navigate", location.href);
   }
 
   private async leave(): Promise<void> {

@@ -218,7 +218,8 @@ public sealed class ChatSession
     public Guid? PreferredAgentId { get; set; }
     public string? Name { get; private set; }
     public string? Email { get; set; }
-    public string? Page { get; private set; }
+    /// <summary>The page the visitor is on: where they started, then each page they move to while the chat is live.</summary>
+    public string? Page { get; set; }
     public string Question { get; private set; } = "";
     public ChatState State { get; set; }
     public ChatEndReason? EndReason { get; set; }

@@ -33,7 +33,8 @@ public sealed record ChatStateDto(Guid ChatId, string Status, int? Position, int
 
 public sealed record QueueDto(int Position, int ExpectedWaitSeconds, bool LongerThanUsual);
 
-public sealed record StartChatRequest(string? Name, string? Email, string Question, string? Page, string? ClientMessageId);
+/// <summary>A new chat. <c>Language</c> is the browser's (<c>navigator.language</c>), kept on the customer when they have none yet.</summary>
+public sealed record StartChatRequest(string? Name, string? Email, string Question, string? Page, string? ClientMessageId, string? Language = null);
 
 public sealed record SendChatRequest(string ClientMessageId, string Body);
 
@@ -116,6 +117,8 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         if (!availability.Online) throw new ChatException("chat.offline", "Nobody can take a chat right now; leave us a message instead and we will answer by email.");
         var now = clock.GetUtcNow();
         var (visitor, customer, email) = await IdentifyAsync(db, site, visitorId, r.Name, r.Email, now, ct);
+        // the browser's language, unless the profile already says which one (an agent's word wins over a browser setting)
+        if (customer.Language is null && LanguageTag(r.Language) is { } language) customer.Update(new CustomerChange { Language = new Optional<string?>(true, language) }, now);
 
         var chat = new ChatSession(site, visitor, customer.Id, Clean(r.Name, Customer.NameMaxLength), email, Clean(r.Page, 2000), question, now);
         // a returning visitor with an unresolved ticket from an earlier chat lands on that ticket, and with the agent who had it
@@ -202,6 +205,24 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", dto, ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Line, chat.TeamId, chat.AgentId, dto));
         return new ChatAck(line.Id, line.ClientMessageId, line.SentAt);
+    }
+
+    /// <summary>
+    /// The visitor moved to another page of the site (a link, or history.pushState on a single-page site): the agent sees
+    /// where they are. Nothing happens without a live chat; the same page again changes nothing. Moves share the visitor's
+    /// rate limit with their messages: one past it is dropped (the next move or reload tells the page again).
+    /// </summary>
+    public async Task<bool> NavigateAsync(LoopdeskDb db, Guid visitorId, string? page, CancellationToken ct)
+    {
+        var url = Clean(page, 2000);
+        if (url is null) return false;
+        var chat = await LiveOf(db.Set<ChatSession>(), visitorId).FirstOrDefaultAsync(ct);
+        if (chat is null || chat.Page == url || !Allow(visitorId)) return false;
+        chat.Page = url;
+        chat.Version++;
+        await db.SaveChangesAsync(ct);
+        bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, chat.AgentId));
+        return true;
     }
 
     public async Task TypingAsync(LoopdeskDb db, Guid visitorId, bool typing, CancellationToken ct)
@@ -635,6 +656,13 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         if (string.IsNullOrWhiteSpace(text)) return null;
         text = text.Trim();
         return text.Length > max ? text[..max] : text;
+    }
+
+    /// <summary>A well-formed BCP 47 tag as browsers give it (<c>de-CH</c>, <c>zh-Hant-TW</c>), else null: a browser's setting, never a reason to refuse a chat.</summary>
+    private static string? LanguageTag(string? tag)
+    {
+        tag = tag?.Trim();
+        return tag is { Length: > 0 and <= 35 } && System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$") ? tag : null;
     }
 
     private static string Subject(string question)

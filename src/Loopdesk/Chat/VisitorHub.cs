@@ -101,6 +101,8 @@ public sealed class VisitorHub(ChatService chats, LoopdeskDb db, VisitorTokens t
 
     public Task<ChatAck> Send(SendChatRequest request) => Guard(() => chats.SendAsync(db, Visitor, request, Context.ConnectionAborted));
 
+    public Task<bool> Navigate(string? page) => chats.NavigateAsync(db, Visitor, page, Context.ConnectionAborted);
+
     public Task Typing(bool typing) => chats.TypingAsync(db, Visitor, typing, Context.ConnectionAborted);
 
     public Task<bool> Leave() => Guard(async () =>

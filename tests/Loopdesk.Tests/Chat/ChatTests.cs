@@ -617,6 +617,50 @@ public abstract class ChatTests(LoopdeskApp app)
         stale.Headers.TryAddWithoutValidation("If-Match", "\"v1\"");
         Assert.Equal(HttpStatusCode.PreconditionFailed, (await admin.SendAsync(stale, Ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_agent_learns_the_visitors_browser_language_and_each_page_they_move_to_while_the_chat_is_live()
+    {
+        var site = await NewSiteAsync();
+        await using var visitor = await VisitAsync(site);
+        // nothing to tell before a chat
+        Assert.False(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/early", Ct));
+        var state = await visitor.Hub.InvokeAsync<ChatStateDto>("Start",
+            new StartChatRequest("Noor", null, "Is the tent waterproof?", "https://shop.example/tents", "n1", "de-CH"), Ct);
+        var chat = await ChatAsync(state.ChatId);
+        Assert.Equal("https://shop.example/tents", chat.Page);
+        Assert.Equal("de-CH", await WithDbAsync(db => db.Customers.Where(c => c.Id == chat.CustomerId).Select(c => c.Language).FirstAsync(Ct)));
+
+        Assert.True(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/tents/ridge-2", Ct));
+        Assert.False(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/tents/ridge-2", Ct));
+        Assert.False(await visitor.Hub.InvokeAsync<bool>("Navigate", "   ", Ct));
+        Assert.True(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/" + new string('a', 3000), Ct));
+        Assert.Equal(2000, (await ChatAsync(state.ChatId)).Page!.Length);
+        Assert.True(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/tents/ridge-2", Ct));
+        using (var agent = app.CreateClient(AgentRole.Agent))
+            Assert.Equal("https://shop.example/tents/ridge-2", (await agent.GetJsonAsync<ChatDto>($"/api/v1/chats/{state.ChatId}", Ct)).Chat.Page);
+        // a flood of moves is cut off by the visitor's rate limit; the chat stays usable
+        var moves = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => visitor.Hub.InvokeAsync<bool>("Navigate", $"https://shop.example/flood/{i}", Ct)));
+        Assert.Contains(true, moves);
+        Assert.Contains(false, moves);
+        await Task.Delay(2100, Ct);
+        await SendAsync(visitor, "Sorry, clicked around a lot.");
+        Assert.True(await visitor.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/tents/ridge-2", Ct));
+
+        // a language already on the profile stays; a value that is no language tag is left out, the chat goes on
+        await visitor.Hub.InvokeAsync<bool>("Leave", Ct);
+        var again = await visitor.Hub.InvokeAsync<ChatStateDto>("Start", new StartChatRequest("Noor", null, "One more thing", null, "n2", "fr-FR"), Ct);
+        Assert.Equal("de-CH", await WithDbAsync(db => db.Customers.Where(c => c.Id == chat.CustomerId).Select(c => c.Language).FirstAsync(Ct)));
+        await visitor.Hub.InvokeAsync<bool>("Leave", Ct);
+        await using var other = await VisitAsync(site);
+        var junk = await other.Hub.InvokeAsync<ChatStateDto>("Start", new StartChatRequest(null, null, "Hello?", null, "o1", "<script>alert(1)</script>"), Ct);
+        var otherCustomer = (await ChatAsync(junk.ChatId)).CustomerId;
+        Assert.Null(await WithDbAsync(db => db.Customers.Where(c => c.Id == otherCustomer).Select(c => c.Language).FirstAsync(Ct)));
+        Assert.Equal("queued", again.Status);
+        // after the chat, a move is nobody's business
+        await other.Hub.InvokeAsync<bool>("Leave", Ct);
+        Assert.False(await other.Hub.InvokeAsync<bool>("Navigate", "https://shop.example/later", Ct));
+    }
 }
 
 public sealed class ChatOnSqlite(SqliteApp app) : ChatTests(app), IClassFixture<SqliteApp>;
