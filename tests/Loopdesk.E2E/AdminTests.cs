@@ -414,6 +414,21 @@ public sealed class AdminTests(WorkspaceHost host)
     }
 
     [Fact]
+    public async Task The_credits_page_shows_the_limits_in_force_and_the_settings_that_change_them()
+    {
+        var page = await host.SignedInPageAsync("sam.carter@loopdesk.example", WorkspaceHost.DemoPassword);
+        await OpenAsync(page, "/credits");
+        var limits = page.Locator("table.credit-limits");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Agents" })).ToContainTextAsync("50.00 EUR");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Agents" })).ToContainTextAsync("Loopdesk__Credits__Limits__Agent");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Supervisors" })).ToContainTextAsync("500.00 EUR");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Supervisors" })).ToContainTextAsync("Loopdesk:Credits:Limits:Supervisor");
+        await Assertions.Expect(limits.Locator("input, select, button")).ToHaveCountAsync(0);
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Every_settings_page_passes_axe_without_serious_violations()
     {
         var page = await AdminAtAsync("/admin");
