@@ -19,9 +19,10 @@ public sealed record ContactSnapshot(
 /// <summary>
 /// What the contact page says of live chat: agents online now (and whether any has room for another chat), or when it
 /// opens next (null when nothing tells: open hours but nobody online). <paramref name="Site"/> is the chat site it is
-/// read from; null when there is none and the page's own calendar and all online staff are counted.
+/// read from; null when there is none and the page's own calendar and all online staff are counted. <paramref name="TimeZone"/>
+/// is the zone of the hours the opening comes from.
 /// </summary>
-public sealed record ChatOffer(string? Site, bool OnlineNow, int AgentsOnline, bool Busy, DateTimeOffset? NextOpen, string? Url);
+public sealed record ChatOffer(string? Site, bool OnlineNow, int AgentsOnline, bool Busy, DateTimeOffset? NextOpen, string? Url, string TimeZone);
 
 public sealed class ContactInfo(IOptions<PortalOptions> options, ChatService chats, TimeProvider clock)
 {
@@ -50,11 +51,14 @@ public sealed class ContactInfo(IOptions<PortalOptions> options, ChatService cha
         if (site is null)
         {
             var online = await OnlineAsync(db, null, ct);
-            return new ChatOffer(null, online > 0 && hours.OpenNow, online, false, hours.OpenNow ? null : hours.NextOpen, o.Url);
+            return new ChatOffer(null, online > 0 && hours.OpenNow, online, false, hours.OpenNow ? null : hours.NextOpen, o.Url, hours.TimeZone);
         }
         var availability = await chats.AvailabilityAsync(db, site, ct);
-        if (!availability.Online) return new ChatOffer(site.Key, false, 0, false, availability.NextOpening, o.Url);
-        return new ChatOffer(site.Key, true, await OnlineAsync(db, site.TeamId, ct), availability.FreeSlots == 0, null, o.Url);
+        var zone = site.CalendarId is { } calendarId
+            ? await db.Calendars.AsNoTracking().Where(c => c.Id == calendarId).Select(c => c.TimeZoneId).FirstOrDefaultAsync(ct) ?? hours.TimeZone
+            : hours.TimeZone;
+        if (!availability.Online) return new ChatOffer(site.Key, false, 0, false, availability.NextOpening, o.Url, zone);
+        return new ChatOffer(site.Key, true, await OnlineAsync(db, site.TeamId, ct), availability.FreeSlots == 0, null, o.Url, zone);
     }
 
     /// <summary>Agents (not collaborators) whose presence is online, of one team when given.</summary>

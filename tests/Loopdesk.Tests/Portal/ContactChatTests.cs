@@ -78,9 +78,15 @@ public abstract class ContactChatTests(LoopdeskApp app)
 
         // the site's business hours are closed now (a Monday 09:00 UTC): the next opening is the calendar's
         await SetAgentAsync(admin, agentId, new { presence = "online" });
+        // the portal's own hours (its first calendar) are in another zone than the chat site's
+        (await admin.PostJsonAsync("/api/v1/calendars", new
+        {
+            name = "Office " + Guid.NewGuid().ToString("N")[..8], timeZoneId = "Europe/Amsterdam", hours = new[] { new { day = "monday", start = "08:00", end = "17:00" } },
+        }, Ct)).EnsureSuccessStatusCode();
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
         var calendar = await (await admin.PostJsonAsync("/api/v1/calendars", new
         {
-            name = "Weekend chat " + Guid.NewGuid().ToString("N")[..8], timeZoneId = "UTC", hours = new[] { new { day = "saturday", start = "10:00", end = "14:00" } },
+            name = "Weekend chat " + Guid.NewGuid().ToString("N")[..8], timeZoneId = "America/New_York", hours = new[] { new { day = "saturday", start = "10:00", end = "14:00" } },
         }, Ct)).ReadAsync<CalendarDto>(Ct);
         await SaveSiteAsync(site.Key, new ChatSiteRequest { Name = "A shop", AllowedOrigins = ["https://shop.example"], TeamId = team.Id, CalendarId = calendar.Id });
         var closed = await OfferAsync();
@@ -88,13 +94,14 @@ public abstract class ContactChatTests(LoopdeskApp app)
         var now = app.Clock.GetUtcNow();
         Assert.NotNull(closed.NextOpen);
         Assert.Equal(DayOfWeek.Saturday, closed.NextOpen!.Value.UtcDateTime.DayOfWeek);
-        Assert.Equal(10, closed.NextOpen.Value.UtcDateTime.Hour);
+        Assert.Equal(15, closed.NextOpen.Value.UtcDateTime.Hour); // 10:00 in New York, before its summer time
+        Assert.Equal("America/New_York", closed.TimeZone);
         Assert.InRange(closed.NextOpen.Value - now, TimeSpan.Zero, TimeSpan.FromDays(7));
 
         using var browser = new PortalBrowser(app);
         var html = await browser.PageAsync("/contact");
         Assert.Contains("Chat is not staffed right now.", html);
-        Assert.Contains("It opens again Saturday", html);
+        Assert.Contains("It opens again Saturday 10:00", html); // in the chat site's zone, not the portal's
 
         // a switched-off site is not asked: back to counting all online staff
         await SaveSiteAsync(site.Key, new ChatSiteRequest { Name = "A shop", AllowedOrigins = ["https://shop.example"], TeamId = team.Id, Enabled = false });
