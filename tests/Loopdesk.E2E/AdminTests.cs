@@ -312,13 +312,130 @@ public sealed class AdminTests(WorkspaceHost host)
     }
 
     [Fact]
+    public async Task A_supervisor_writes_a_help_article_with_a_preview_and_a_stale_save_and_a_full_category_are_explained()
+    {
+        var id = Unique();
+        var category = "Returns " + id;
+        var title = "Send a parcel back " + id;
+        var page = await host.SignedInPageAsync("sam.carter@loopdesk.example", WorkspaceHost.DemoPassword);
+        await OpenAsync(page, "/admin/help");
+        await Field(page, "Name").FillAsync(category);
+        await Field(page, "Description").FillAsync("Parcels coming back");
+        await Field(page, "Position").FillAsync("3");
+        await Button(page, "Add category").ClickAsync();
+        await Assertions.Expect(Ok(page)).ToHaveTextAsync($"Category {category} added.");
+        var made = Named(await ListAsync("/api/v1/help/categories"), category);
+        Assert.Equal(3, made.GetProperty("position").GetInt32());
+        var categoryId = made.GetProperty("id").GetString()!;
+
+        await Field(page, "Title").FillAsync(title);
+        await Field(page, "Category").SelectOptionAsync(new SelectOptionValue { Label = category });
+        await Field(page, "Summary").FillAsync("Labels, pick-up and refunds.");
+        await Field(page, "Intermediate text").FillAsync("## Pack it\n\nWrap it **well** and print the label.");
+        await Assertions.Expect(page.Locator("[data-testid=article-preview] h2")).ToHaveTextAsync("Pack it");
+        await Assertions.Expect(page.Locator("[data-testid=article-preview] strong")).ToHaveTextAsync("well");
+        await Field(page, "Novice text").FillAsync("First put the item in its box. <script>alert(1)</script>");
+        await page.GetByLabel("Novice", new() { Exact = true }).CheckAsync();
+        await Assertions.Expect(page.Locator("[data-testid=article-preview]")).ToContainTextAsync("First put the item in its box.");
+        await Assertions.Expect(page.Locator("[data-testid=article-preview] script")).ToHaveCountAsync(0);
+        await page.GetByLabel("Published").UncheckAsync();
+        await Button(page, "Add article").ClickAsync();
+        await Assertions.Expect(Ok(page)).ToHaveTextAsync($"Article {title} added as a draft.");
+        await Assertions.Expect(page.Locator("table.inbox tr", new() { HasText = title })).ToContainTextAsync("(draft)");
+        var article = (await ListAsync($"/api/v1/help/articles?category={categoryId}")).Single();
+        Assert.False(article.GetProperty("published").GetBoolean());
+        Assert.StartsWith("First put the item", article.GetProperty("noviceBody").GetString(), StringComparison.Ordinal);
+        var articleId = article.GetProperty("id").GetString()!;
+
+        // a category that still holds an article stays, and the page says what to do
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Delete {category}", Exact = true }).ClickAsync();
+        await Assertions.Expect(Error(page)).ToContainTextAsync($"{category} still holds articles, so it was not deleted.");
+        Assert.Single(await ListAsync("/api/v1/help/categories"), c => c.GetProperty("id").GetString() == categoryId);
+
+        // someone else saves the article meanwhile: this save is refused and their version shown
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Change {title}", Exact = true }).ClickAsync();
+        await Assertions.Expect(Field(page, "Title")).ToHaveValueAsync(title);
+        await ScreenshotAsync(page, "admin-help");
+        await Field(page, "Summary").FillAsync("From the page");
+        using (var put = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/help/articles/{articleId}")
+        {
+            Content = JsonContent.Create(new { categoryId, title, body = "From a script", published = false }),
+        })
+        {
+            put.Headers.TryAddWithoutValidation("If-Match", $"\"v{article.GetProperty("version").GetInt32()}\"");
+            (await host.Api.SendAsync(put, Ct)).EnsureSuccessStatusCode();
+        }
+        await Button(page, "Save article").ClickAsync();
+        await Assertions.Expect(Error(page)).ToContainTextAsync("Someone else changed this article since you opened it, so nothing was saved");
+        await Assertions.Expect(Field(page, "Intermediate text")).ToHaveValueAsync("From a script");
+        var stored = await host.GetAsync<JsonElement>($"/api/v1/help/articles/{articleId}");
+        Assert.Equal("From a script", stored.GetProperty("body").GetString());
+        Assert.Equal(JsonValueKind.Null, stored.GetProperty("summary").ValueKind);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Delete {title}", Exact = true }).ClickAsync();
+        await Assertions.Expect(Ok(page)).ToHaveTextAsync($"Article {title} deleted.");
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Delete {category}", Exact = true }).ClickAsync();
+        await Assertions.Expect(Ok(page)).ToHaveTextAsync($"Category {category} deleted.");
+        Assert.DoesNotContain(await ListAsync("/api/v1/help/categories"), c => c.GetProperty("id").GetString() == categoryId);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Admin_adds_changes_and_deletes_a_status_page_service()
+    {
+        var name = "Payments " + Unique();
+        var page = await AdminAtAsync("/admin/status");
+        await Field(page, "Name").FillAsync(name);
+        await Field(page, "Description").FillAsync("Card and bank payments");
+        await Field(page, "Position").FillAsync("2");
+        await Button(page, "Add service").ClickAsync();
+        await Assertions.Expect(Ok(page)).ToHaveTextAsync($"Service {name} added.");
+        await Assertions.Expect(page.Locator("table.inbox tr", new() { HasText = name })).ToContainTextAsync("Operational");
+        var service = Named(await ListAsync("/api/v1/status/services"), name);
+        Assert.Equal("operational", service.GetProperty("state").GetString());
+        Assert.Equal(2, service.GetProperty("position").GetInt32());
+
+        await Field(page, "Name").FillAsync(name);
+        await Button(page, "Add service").ClickAsync();
+        await Assertions.Expect(Error(page)).ToHaveTextAsync("A service with that name exists.");
+        Assert.Single(await ListAsync("/api/v1/status/services"), s => s.GetProperty("name").GetString() == name);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Change {name}", Exact = true }).ClickAsync();
+        await Field(page, "Description").FillAsync("Cards, bank transfers and invoices");
+        await Button(page, "Save service").ClickAsync();
+        await Assertions.Expect(Ok(page)).ToHaveTextAsync($"Service {name} saved.");
+        Assert.Equal("Cards, bank transfers and invoices", Named(await ListAsync("/api/v1/status/services"), name).GetProperty("description").GetString());
+        await ScreenshotAsync(page, "admin-status");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Delete {name}", Exact = true }).ClickAsync();
+        await Assertions.Expect(Ok(page)).ToContainTextAsync($"Service {name} deleted");
+        Assert.DoesNotContain(await ListAsync("/api/v1/status/services"), s => s.GetProperty("name").GetString() == name);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_credits_page_shows_the_limits_in_force_and_the_settings_that_change_them()
+    {
+        var page = await host.SignedInPageAsync("sam.carter@loopdesk.example", WorkspaceHost.DemoPassword);
+        await OpenAsync(page, "/credits");
+        var limits = page.Locator("table.credit-limits");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Agents" })).ToContainTextAsync("50.00 EUR");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Agents" })).ToContainTextAsync("Loopdesk__Credits__Limits__Agent");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Supervisors" })).ToContainTextAsync("500.00 EUR");
+        await Assertions.Expect(limits.Locator("tr", new() { HasText = "Supervisors" })).ToContainTextAsync("Loopdesk:Credits:Limits:Supervisor");
+        await Assertions.Expect(limits.Locator("input, select, button")).ToHaveCountAsync(0);
+        Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Every_settings_page_passes_axe_without_serious_violations()
     {
         var page = await AdminAtAsync("/admin");
         await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Inboxes" }).GetByRole(AriaRole.Link, new() { Name = "Settings" })).ToBeVisibleAsync();
         await ScreenshotAsync(page, "admin-overview");
         var failures = new List<string>();
-        foreach (var path in new[] { "/admin", "/admin/teams", "/admin/agents", "/admin/hours", "/admin/sla", "/admin/rules", "/admin/templates", "/admin/lexicon", "/admin/mailboxes", "/admin/inbound", "/admin/outbox", "/admin/chat" })
+        foreach (var path in new[] { "/admin", "/admin/teams", "/admin/agents", "/admin/hours", "/admin/sla", "/admin/rules", "/admin/templates", "/admin/lexicon", "/admin/mailboxes", "/admin/inbound", "/admin/outbox", "/admin/chat", "/admin/help", "/admin/status" })
         {
             await OpenAsync(page, path);
             failures.AddRange((await WorkspaceHost.SeriousViolationsAsync(page)).Select(v => $"{path}: {v}"));
@@ -342,13 +459,20 @@ public sealed class AdminTests(WorkspaceHost host)
     {
         var page = await host.SignedInPageAsync("priya.shah@loopdesk.example", WorkspaceHost.DemoPassword);
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Settings" })).ToHaveCountAsync(0);
-        foreach (var path in new[] { "/admin", "/admin/mailboxes" })
+        foreach (var path in new[] { "/admin", "/admin/mailboxes", "/admin/status" })
         {
             await page.GotoAsync(path);
             await WorkspaceHost.WaitForCircuitAsync(page);
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("This page is not for your role");
-            await Assertions.Expect(page.Locator("input#mb-name")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.Locator("input#mb-name, input#service-name")).ToHaveCountAsync(0);
         }
+        // the help center is theirs to read, not to change (like the API)
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Inboxes" }).GetByRole(AriaRole.Link, new() { Name = "Help center" }).ClickAsync();
+        await WorkspaceHost.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Help center");
+        await Assertions.Expect(page.GetByText("Supervisors and admins change the help center; you can read it here.")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("input#category-name, textarea#article-body")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Add category" })).ToHaveCountAsync(0);
         await page.Context.CloseAsync();
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Loopdesk.Core.Agents;
+using Loopdesk.Chat;
 using Loopdesk.Core.Service;
 using Loopdesk.Data;
 using Microsoft.EntityFrameworkCore;
@@ -12,24 +13,60 @@ public sealed record OpeningHours(string TimeZone, IReadOnlyList<(DayOfWeek Day,
 
 /// <summary>Everything the contact page says, read honestly from the settings, the business calendar, staff presence and recent tickets.</summary>
 public sealed record ContactSnapshot(
-    OpeningHours Hours, PhoneChannelOptions? Phone, bool ChatOffered, int AgentsOnline, bool ChatAvailableNow, string? ChatUrl,
+    OpeningHours Hours, PhoneChannelOptions? Phone, ChatOffer? Chat,
     IReadOnlyList<string> EmailAddresses, TimeSpan? TypicalFirstReply, IReadOnlyList<SocialProfile> Social);
 
-public sealed class ContactInfo(IOptions<PortalOptions> options, TimeProvider clock)
-{
-    /// <summary>Where chat availability comes from: the setting today, the live chat feature when it exists.</summary>
-    public bool ChatEnabled => options.Value.Chat.Enabled;
+/// <summary>
+/// What the contact page says of live chat: agents online now (and whether any has room for another chat), or when it
+/// opens next (null when nothing tells: open hours but nobody online). <paramref name="Site"/> is the chat site it is
+/// read from; null when there is none and the page's own calendar and all online staff are counted. <paramref name="TimeZone"/>
+/// is the zone of the hours the opening comes from.
+/// </summary>
+public sealed record ChatOffer(string? Site, bool OnlineNow, int AgentsOnline, bool Busy, DateTimeOffset? NextOpen, string? Url, string TimeZone);
 
+public sealed class ContactInfo(IOptions<PortalOptions> options, ChatService chats, TimeProvider clock)
+{
     public async Task<ContactSnapshot> ReadAsync(LoopdeskDb db, CancellationToken ct)
     {
         var o = options.Value;
         var now = clock.GetUtcNow();
         var hours = await HoursAsync(db, now, ct);
-        var online = await db.Agents.CountAsync(a => a.Active && a.Presence == Presence.Online && a.Role != AgentRole.Collaborator, ct);
         var addresses = await db.Mailboxes.AsNoTracking().Where(m => m.Active).OrderByDescending(m => m.IsDefault).ThenBy(m => m.Name).Select(m => m.Address).ToListAsync(ct);
         return new ContactSnapshot(
-            hours, string.IsNullOrWhiteSpace(o.Phone.Number) ? null : o.Phone, ChatEnabled, online, ChatEnabled && online > 0 && hours.OpenNow, o.Chat.Url,
+            hours, string.IsNullOrWhiteSpace(o.Phone.Number) ? null : o.Phone, o.Chat.Enabled ? await ChatAsync(db, hours, ct) : null,
             addresses, await TypicalFirstReplyAsync(db, now, ct), o.Social);
+    }
+
+    /// <summary>
+    /// Live chat as the chat site offers it (the one named by <c>Chat:Site</c>, else the first switched-on site): its business
+    /// hours, and its team's agents online with room for a chat. Without a chat site: the portal's hours and every online agent.
+    /// </summary>
+    public async Task<ChatOffer> ChatAsync(LoopdeskDb db, OpeningHours hours, CancellationToken ct)
+    {
+        var o = options.Value.Chat;
+        var sites = db.ChatSites.AsNoTracking().Where(s => s.Enabled);
+        var site = string.IsNullOrWhiteSpace(o.Site)
+            ? await sites.OrderBy(s => s.Name).FirstOrDefaultAsync(ct)
+            : await sites.FirstOrDefaultAsync(s => s.Key == o.Site, ct);
+        if (site is null)
+        {
+            var online = await OnlineAsync(db, null, ct);
+            return new ChatOffer(null, online > 0 && hours.OpenNow, online, false, hours.OpenNow ? null : hours.NextOpen, o.Url, hours.TimeZone);
+        }
+        var availability = await chats.AvailabilityAsync(db, site, ct);
+        var zone = site.CalendarId is { } calendarId
+            ? await db.Calendars.AsNoTracking().Where(c => c.Id == calendarId).Select(c => c.TimeZoneId).FirstOrDefaultAsync(ct) ?? hours.TimeZone
+            : hours.TimeZone;
+        if (!availability.Online) return new ChatOffer(site.Key, false, 0, false, availability.NextOpening, o.Url, zone);
+        return new ChatOffer(site.Key, true, await OnlineAsync(db, site.TeamId, ct), availability.FreeSlots == 0, null, o.Url, zone);
+    }
+
+    /// <summary>Agents (not collaborators) whose presence is online, of one team when given.</summary>
+    private static Task<int> OnlineAsync(LoopdeskDb db, Guid? teamId, CancellationToken ct)
+    {
+        var agents = db.Agents.Where(a => a.Active && a.Presence == Presence.Online && a.Role != AgentRole.Collaborator);
+        if (teamId is { } team) agents = agents.Where(a => a.TeamIds.Contains(team));
+        return agents.CountAsync(ct);
     }
 
     /// <summary>The hours of the calendar named in the settings, else of the first calendar; always open when there is none.</summary>

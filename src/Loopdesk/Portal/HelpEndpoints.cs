@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Loopdesk.Core.Common;
 using Loopdesk.Data;
 using Loopdesk.Platform;
 using Loopdesk.Platform.Auth;
@@ -103,110 +102,52 @@ public static class HelpEndpoints
     }
 
     private static async Task<Ok<List<HelpCategoryDto>>> ListCategoriesAsync(LoopdeskDb db, CancellationToken ct)
-    {
-        var counts = await db.HelpArticles.GroupBy(a => a.CategoryId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
-        var rows = await db.HelpCategories.AsNoTracking().OrderBy(c => c.Position).ThenBy(c => c.Name).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(c => ToDto(c, counts.GetValueOrDefault(c.Id))).ToList());
-    }
-
-    private static HelpCategoryDto ToDto(HelpCategory c, int articles) => new(c.Id, c.Slug, c.Name, c.Description, c.Position, articles);
-
-    public static HelpArticleDto ToDto(HelpArticle a) => new(a.Id, a.Slug, a.CategoryId, a.Title, a.Summary, a.Body, a.NoviceBody, a.ExpertBody,
-        a.Published, a.HelpfulCount, a.NotHelpfulCount, a.CreatedAt, a.UpdatedAt, a.Version);
+        => TypedResults.Ok(await HelpCommands.ListCategoriesAsync(db, ct));
 
     private static async Task<Results<Created<HelpCategoryDto>, ProblemHttpResult>> CreateCategoryAsync(HelpCategoryRequest body, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
     {
-        if (TextRules.FindProblem(body.Name) is { } bad) return Problems.Validation("name", $"The name {bad}.");
-        var slug = body.Slug ?? HelpCenter.Slugify(body.Name);
-        if (await db.HelpCategories.AnyAsync(c => c.Slug == slug, ct)) return Problems.Conflict("help.slug_taken", "Another category has that slug.", "slug");
-        var category = new HelpCategory(slug, body.Name, body.Description, body.Position, clock.GetUtcNow());
-        db.HelpCategories.Add(category);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/help/categories/{category.Id}", ToDto(category, 0));
+        var (category, problem) = await HelpCommands.SaveCategoryAsync(db, null, body, clock.GetUtcNow(), ct);
+        if (problem is not null) return problem;
+        return TypedResults.Created($"/api/v1/help/categories/{category!.Id}", category);
     }
 
     private static async Task<Results<Ok<HelpCategoryDto>, ProblemHttpResult>> PutCategoryAsync(Guid id, HelpCategoryRequest body, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
     {
-        if (TextRules.FindProblem(body.Name) is { } bad) return Problems.Validation("name", $"The name {bad}.");
-        var category = await db.HelpCategories.FirstOrDefaultAsync(c => c.Id == id, ct);
-        if (category is null) return Problems.NotFound("help category");
-        category.Set(body.Name, body.Description, body.Position, clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(ToDto(category, await db.HelpArticles.CountAsync(a => a.CategoryId == id, ct)));
+        var (category, problem) = await HelpCommands.SaveCategoryAsync(db, id, body, clock.GetUtcNow(), ct);
+        if (problem is not null) return problem;
+        return TypedResults.Ok(category!);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteCategoryAsync(Guid id, LoopdeskDb db, CancellationToken ct)
-    {
-        var category = await db.HelpCategories.FirstOrDefaultAsync(c => c.Id == id, ct);
-        if (category is null) return Problems.NotFound("help category");
-        if (await db.HelpArticles.AnyAsync(a => a.CategoryId == id, ct)) return Problems.Conflict("help.category_not_empty", "The category holds articles: move or delete them first.");
-        db.HelpCategories.Remove(category);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
-    }
+        => await HelpCommands.DeleteCategoryAsync(db, id, ct) is { } problem ? problem : TypedResults.NoContent();
 
     private static async Task<Ok<List<HelpArticleDto>>> ListArticlesAsync(Guid? category, LoopdeskDb db, CancellationToken ct)
-    {
-        var query = db.HelpArticles.AsNoTracking();
-        if (category is { } c) query = query.Where(a => a.CategoryId == c);
-        return TypedResults.Ok((await query.OrderBy(a => a.Title).Take(1000).ToListAsync(ct)).Select(ToDto).ToList());
-    }
+        => TypedResults.Ok(await HelpCommands.ListArticlesAsync(db, category, ct));
 
     private static async Task<Results<Ok<HelpArticleDto>, ProblemHttpResult>> GetArticleAsync(Guid id, LoopdeskDb db, HttpResponse response, CancellationToken ct)
     {
         var article = await db.HelpArticles.AsNoTracking().FirstOrDefaultAsync(a => a.Id == id, ct);
         if (article is null) return Problems.NotFound("help article");
-        response.Headers.ETag = $"\"v{article.Version}\"";
-        return TypedResults.Ok(ToDto(article));
+        response.Headers.ETag = HelpCommands.ETag(article);
+        return TypedResults.Ok(HelpCommands.ToDto(article));
     }
 
     private static async Task<Results<Created<HelpArticleDto>, ProblemHttpResult>> CreateArticleAsync(HelpArticleRequest body, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
     {
-        if (await CheckAsync(db, body, ct) is { } problem) return problem;
-        var slug = body.Slug ?? HelpCenter.Slugify(body.Title);
-        if (await db.HelpArticles.AnyAsync(a => a.Slug == slug, ct)) return Problems.Conflict("help.slug_taken", "Another article has that slug.", "slug");
-        var now = clock.GetUtcNow();
-        var article = new HelpArticle(slug, body.CategoryId, now);
-        article.Set(body.CategoryId, body.Title, body.Summary, body.Body, body.NoviceBody, body.ExpertBody, body.Published, now);
-        db.HelpArticles.Add(article);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/help/articles/{article.Id}", ToDto(article));
+        var (article, problem) = await HelpCommands.SaveArticleAsync(db, null, body, null, clock.GetUtcNow(), ct);
+        if (problem is not null) return problem;
+        return TypedResults.Created($"/api/v1/help/articles/{article!.Id}", HelpCommands.ToDto(article));
     }
 
     private static async Task<Results<Ok<HelpArticleDto>, ProblemHttpResult>> PutArticleAsync(
         Guid id, HelpArticleRequest body, [FromHeader(Name = "If-Match")] string? ifMatch, LoopdeskDb db, TimeProvider clock, HttpResponse response, CancellationToken ct)
     {
-        var article = await db.HelpArticles.FirstOrDefaultAsync(a => a.Id == id, ct);
-        if (article is null) return Problems.NotFound("help article");
-        if (ifMatch is not null && ifMatch != $"\"v{article.Version}\"") return Problems.PreconditionFailed($"\"v{article.Version}\"");
-        if (await CheckAsync(db, body, ct) is { } problem) return problem;
-        article.Set(body.CategoryId, body.Title, body.Summary, body.Body, body.NoviceBody, body.ExpertBody, body.Published, clock.GetUtcNow());
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return Problems.PreconditionFailed("(changed meanwhile)");
-        }
-        response.Headers.ETag = $"\"v{article.Version}\"";
-        return TypedResults.Ok(ToDto(article));
+        var (article, problem) = await HelpCommands.SaveArticleAsync(db, id, body, ifMatch, clock.GetUtcNow(), ct);
+        if (problem is not null) return problem;
+        response.Headers.ETag = HelpCommands.ETag(article!);
+        return TypedResults.Ok(HelpCommands.ToDto(article!));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteArticleAsync(Guid id, LoopdeskDb db, CancellationToken ct)
-    {
-        var article = await db.HelpArticles.FirstOrDefaultAsync(a => a.Id == id, ct);
-        if (article is null) return Problems.NotFound("help article");
-        db.HelpArticles.Remove(article);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
-    }
-
-    private static async Task<ProblemHttpResult?> CheckAsync(LoopdeskDb db, HelpArticleRequest body, CancellationToken ct)
-    {
-        if (TextRules.FindProblem(body.Title) is { } bad) return Problems.Validation("title", $"The title {bad}.");
-        if (string.IsNullOrWhiteSpace(body.Body)) return Problems.Validation("body", "Write the article's text.");
-        if (!await db.HelpCategories.AnyAsync(c => c.Id == body.CategoryId, ct)) return Problems.Unprocessable("help.category_unknown", "No help category with that id.", "categoryId");
-        return null;
-    }
+        => await HelpCommands.DeleteArticleAsync(db, id, ct) is { } problem ? problem : TypedResults.NoContent();
 }

@@ -68,11 +68,17 @@ public sealed class PhoneChannelOptions
     public int? TypicalWaitMinutes { get; set; }
 }
 
-/// <summary>Live chat on the contact page: offered while the chat feature is turned on and agents are online in business hours.</summary>
+/// <summary>Live chat on the contact page: whether it is shown at all, and which chat site's hours and agents it reports.</summary>
 public sealed class ChatChannelOptions
 {
-    /// <summary>Whether live chat is offered at all. Default false (until the chat widget is set up).</summary>
+    /// <summary>Whether live chat is shown on the contact page at all. Default false (until the chat widget is set up).</summary>
     public bool Enabled { get; set; }
+
+    /// <summary>
+    /// The key of the chat site whose business hours and team the contact page reports; the first switched-on site (by
+    /// name) when not set. With no switched-on site, the portal's calendar and every online agent are counted.
+    /// </summary>
+    public string? Site { get; set; }
 
     /// <summary>Where the chat opens (a page with the widget); the contact page links to it.</summary>
     public string? Url { get; set; }

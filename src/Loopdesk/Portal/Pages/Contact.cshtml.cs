@@ -12,10 +12,10 @@ public sealed class ContactModel(LoopdeskDb db, ContactInfo contact) : PageModel
 
     public async Task OnGetAsync(CancellationToken ct) => Snapshot = await contact.ReadAsync(db, ct);
 
-    /// <summary>A time in the calendar's zone, in the reader's language.</summary>
-    public string Local(DateTimeOffset at)
+    /// <summary>A time in the calendar's zone (the portal's, unless another is given), in the reader's language.</summary>
+    public string Local(DateTimeOffset at, string? timeZone = null)
     {
-        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(Snapshot!.Hours.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
+        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(timeZone ?? Snapshot!.Hours.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
         return TimeZoneInfo.ConvertTime(at, zone).ToString("dddd HH:mm", CultureInfo.CurrentCulture);
     }
 
