@@ -562,9 +562,9 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
 
     /// <summary>
     /// The queue moved (a chat joined, was taken, ended or came back): every queued visitor hears their place and honest
-    /// wait again, soon. One broadcast runs at a time, and whatever moves the queue while it runs is told by a single next
-    /// one, so a burst of chats costs a few passes over the queue instead of one pass per chat (which grew with the square
-    /// of the queue: 5,000 chats starting together meant 12 million messages).
+    /// wait again, soon. One broadcast runs at a time, and whatever moves the queue while it runs (or in the pause after
+    /// it) is told by a single next one, so a burst of chats costs a few passes over the queue instead of one pass per
+    /// chat (which grew with the square of the queue: 5,000 chats starting together meant 12 million messages).
     /// </summary>
     private void QueueMoved()
     {
@@ -576,6 +576,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
     {
         await foreach (var _ in _queueMoved.Reader.ReadAllAsync())
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
@@ -585,8 +586,14 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
             {
                 log.LogWarning(e, "The queue's places could not be told to the waiting visitors");
             }
+            // a pass reads the whole queue: with thousands waiting, passes back to back would take a core from the chats
+            // themselves, so the next one waits three times as long as this one took (a few milliseconds for a short queue)
+            var pause = System.Diagnostics.Stopwatch.GetElapsedTime(started) * 3;
+            if (pause > TimeSpan.FromMilliseconds(1)) await Task.Delay(pause < MaxQueuePause ? pause : MaxQueuePause);
         }
     }
+
+    private static readonly TimeSpan MaxQueuePause = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Tells every queued visitor their place and honest wait (each team's queue on its own): only those for whom it
