@@ -40,6 +40,10 @@ internal sealed class Options
     public int? Messages { get; private set; }
     public int? DrainMessages { get; private set; }
 
+    // the live chat (command "chat")
+    public int? ChatVisitors { get; private set; }
+    public int? ChatRate { get; private set; }
+
     public long TicketCount => Tickets ?? (Quick ? 20_000 : 1_000_000);
 
     public static readonly string[] RuleScenarios = ["triggers", "timers", "outbox"];
@@ -122,6 +126,8 @@ internal sealed class Options
                 case "--smtp-dir": o.SmtpDirectory = Value(name); break;
                 case "--messages": o.Messages = (int)Number(name, 100); break;
                 case "--drain": o.DrainMessages = (int)Number(name, 100); break;
+                case "--visitors": o.ChatVisitors = (int)Number(name, 100); break;
+                case "--rate": o.ChatRate = (int)Number(name, 1); break;
                 case "--in": o.Inputs.Add(Value(name)); break;
                 default: throw new ArgumentException($"unknown option {name}");
             }
@@ -178,6 +184,13 @@ internal sealed class Options
                      GET /inbox/VIEW for every inbox and a saved view
               workspace-report --in sqlite.json --in postgres.json [--out FILE.md]
                      the markdown tables of the workspace pages
+              chat   --url http://127.0.0.1:PORT --token ADMIN-TOKEN [--server-pid PID] [--visitors N] [--rate R] [--quick] [--out FILE.json]
+                     the live chat: makes a team, a site and N/50 agents through the API, connects the agents to the agent
+                     hub and N visitors (5,000; 500 with --quick) to the visitor hub over WebSockets, starts and accepts a
+                     chat each, then sends R (200) messages a second over the chats for 30 s (10 s) and times each from
+                     the visitor's Send to its agent's agent hub connection; reads the server's memory throughout
+              chat-report --in chat.json [--out FILE.md]
+                     the markdown table of the live chat
             """);
         return 2;
     }

@@ -32,6 +32,8 @@ try
         "workspace" => await WorkspaceBench.RunAsync(options, cancel.Token),
         "workspace-report" => WorkspaceBench.WriteReport(options),
         "portal" => await PortalBench.RunAsync(options, cancel.Token),
+        "chat" => await ChatBench.RunAsync(options, cancel.Token),
+        "chat-report" => ChatBench.WriteReport(options),
         _ => Options.Usage($"unknown command '{options.Command}'"),
     };
 }

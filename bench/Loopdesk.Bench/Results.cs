@@ -59,14 +59,16 @@ internal static class ResultFile
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static void Write(string path, ProviderResult result)
+    public static void Write<T>(string path, T result)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, JsonSerializer.Serialize(result, Options));
     }
 
-    public static ProviderResult Read(string path)
-        => JsonSerializer.Deserialize<ProviderResult>(File.ReadAllText(path), Options) ?? throw new InvalidDataException(path);
+    public static ProviderResult Read(string path) => Read<ProviderResult>(path);
+
+    public static T Read<T>(string path)
+        => JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options) ?? throw new InvalidDataException(path);
 }
 
 /// <summary>The markdown tables of docs/performance.md.</summary>

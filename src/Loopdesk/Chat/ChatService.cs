@@ -49,7 +49,7 @@ public sealed record SiteAvailability(bool Online, DateTimeOffset? NextOpening, 
 /// The live chat use cases the visitor hub, the agent console and the API share. Every change is saved first and then
 /// told: to the visitor's browsers through the hub group of the chat, to agents through the <see cref="ChatBus"/>.
 /// </summary>
-public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, TimeProvider clock)
+public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, TimeProvider clock, IServiceScopeFactory scopes, ILogger<ChatService> log) : IDisposable
 {
     public const string WatchKind = "chat.watch";
     public const string StillThere = "Are you still there? If you need more time, just write; the chat stays open for a while.";
@@ -60,6 +60,12 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
     public const int Burst = 10;
 
     private readonly ConcurrentDictionary<Guid, TokenBucketRateLimiter> _limits = new();
+
+    // the queue's broadcasts: one at a time, and one more for whatever moved the queue while one ran
+    private readonly System.Threading.Channels.Channel<bool> _queueMoved = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly ConcurrentDictionary<Guid, QueueDto> _told = new();
+    private int _broadcasting;
 
     public static string Group(Guid chatId) => "chat:" + chatId;
 
@@ -139,7 +145,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         await db.ScheduleAsync(WatchKey(chat.Id), WatchKind, new ChatWatch(chat.Id), now.AddSeconds(site.MissedAfterSeconds), now, null, ct);
         await db.SaveChangesAsync(ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Queued, chat.TeamId, null));
-        await BroadcastQueueAsync(db, ct);
+        QueueMoved();
         return await StateAsync(db, chat, ct);
     }
 
@@ -319,7 +325,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Accepted", new { agent = agent.Name }, ct);
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(joined), ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, agentId));
-        await BroadcastQueueAsync(db, ct);
+        QueueMoved();
         return chat;
     }
 
@@ -399,7 +405,11 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         await db.SaveChangesAsync(ct);
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(told), ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, chat.AgentId));
-        if (chat.State == ChatState.Queued) await BroadcastQueueAsync(db, ct);
+        if (chat.State == ChatState.Queued)
+        {
+            _told.TryRemove(chat.Id, out _);
+            QueueMoved();
+        }
     }
 
     public async Task EndByAgentAsync(LoopdeskDb db, Guid chatId, Guid agentId, CancellationToken ct)
@@ -483,7 +493,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(closing), ct);
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Ended", new { reason = Wire.Name(reason), message = words }, ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, chat.AgentId));
-        await BroadcastQueueAsync(db, ct);
+        QueueMoved();
     }
 
     private static Ticket OpenTicket(LoopdeskDb db, ChatSession chat, Guid? agentId, DateTimeOffset now)
@@ -571,27 +581,73 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
 
     // ---- the queue
 
-    /// <summary>Tells every queued visitor their place and honest wait (each team's queue on its own).</summary>
+    /// <summary>
+    /// The queue moved (a chat joined, was taken, ended or came back): every queued visitor hears their place and honest
+    /// wait again, soon. One broadcast runs at a time, and whatever moves the queue while it runs (or in the pause after
+    /// it) is told by a single next one, so a burst of chats costs a few passes over the queue instead of one pass per
+    /// chat (which grew with the square of the queue: 5,000 chats starting together meant 12 million messages).
+    /// </summary>
+    private void QueueMoved()
+    {
+        _queueMoved.Writer.TryWrite(true);
+        if (Interlocked.Exchange(ref _broadcasting, 1) == 0) _ = Task.Run(BroadcastLoopAsync);
+    }
+
+    private async Task BroadcastLoopAsync()
+    {
+        await foreach (var _ in _queueMoved.Reader.ReadAllAsync())
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await BroadcastQueueAsync(scope.ServiceProvider.GetRequiredService<LoopdeskDb>(), CancellationToken.None);
+            }
+            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or ObjectDisposedException or System.Data.Common.DbException or IOException)
+            {
+                log.LogWarning(e, "The queue's places could not be told to the waiting visitors");
+            }
+            // a pass reads the whole queue: with thousands waiting, passes back to back would take a core from the chats
+            // themselves, so the next one waits three times as long as this one took (a few milliseconds for a short queue)
+            var pause = System.Diagnostics.Stopwatch.GetElapsedTime(started) * 3;
+            if (pause > TimeSpan.FromMilliseconds(1)) await Task.Delay(pause < MaxQueuePause ? pause : MaxQueuePause);
+        }
+    }
+
+    private static readonly TimeSpan MaxQueuePause = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Tells every queued visitor their place and honest wait (each team's queue on its own): only those for whom it
+    /// changed since this process last told them.
+    /// </summary>
     public async Task BroadcastQueueAsync(LoopdeskDb db, CancellationToken ct)
     {
         var queued = await db.Set<ChatSession>().AsNoTracking().Where(c => c.State == ChatState.Queued).OrderBy(c => c.Id)
-            .Select(c => new { c.Id, c.SiteId, c.TeamId }).ToListAsync(ct);
+            .Select(c => new { c.Id, c.TeamId }).ToListAsync(ct);
+        if (!_told.IsEmpty)
+        {
+            var waiting = queued.Select(c => c.Id).ToHashSet();
+            foreach (var id in _told.Keys) if (!waiting.Contains(id)) _told.TryRemove(id, out _);
+        }
         if (queued.Count == 0) return;
         var stats = await StatsAsync(db, ct);
         foreach (var team in queued.GroupBy(c => c.TeamId))
         {
-            var site = await db.Set<ChatSite>().AsNoTracking().FirstAsync(s => s.Id == team.First().SiteId, ct);
             var availability = await AvailabilityForTeamAsync(db, team.Key, ct);
             var position = 0;
             foreach (var chat in team)
             {
                 position++;
                 var estimate = WaitEstimate.Compute(position, availability.FreeSlots, availability.OnlineCapacity, stats.PickUp, stats.Handle, stats.UsualWait);
-                await visitors.Clients.Group(Group(chat.Id)).SendAsync("Queue", new QueueDto(estimate.Position, estimate.ExpectedWaitSeconds, estimate.LongerThanUsual), ct);
+                var told = new QueueDto(estimate.Position, estimate.ExpectedWaitSeconds, estimate.LongerThanUsual);
+                if (_told.TryGetValue(chat.Id, out var before) && before == told) continue;
+                _told[chat.Id] = told;
+                await visitors.Clients.Group(Group(chat.Id)).SendAsync("Queue", told, ct);
             }
-            _ = site;
         }
     }
+
+    public void Dispose() => _queueMoved.Writer.TryComplete();
 
     private static async Task<SiteAvailability> AvailabilityForTeamAsync(LoopdeskDb db, Guid? teamId, CancellationToken ct)
     {
@@ -671,6 +727,10 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         return "Chat: " + (first.Length > 80 ? first[..80] + "…" : first);
     }
 
+    /// <summary>
+    /// The visitor's token bucket. It refills by the time elapsed when asked, not by a timer of its own: with thousands of
+    /// chats open, a timer per visitor meant thousands of timer callbacks every second on the threads that carry the messages.
+    /// </summary>
     private bool Allow(Guid visitorId)
     {
         var limiter = _limits.GetOrAdd(visitorId, _ => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
@@ -679,8 +739,9 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
             TokensPerPeriod = MessagesPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
-            AutoReplenishment = true,
+            AutoReplenishment = false,
         }));
+        limiter.TryReplenish();
         using var lease = limiter.AttemptAcquire();
         return lease.IsAcquired;
     }
