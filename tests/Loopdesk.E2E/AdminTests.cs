@@ -424,6 +424,7 @@ public sealed class AdminTests(WorkspaceHost host)
         await Assertions.Expect(limits.Locator("tr", new() { HasText = "Supervisors" })).ToContainTextAsync("500.00 EUR");
         await Assertions.Expect(limits.Locator("tr", new() { HasText = "Supervisors" })).ToContainTextAsync("Loopdesk:Credits:Limits:Supervisor");
         await Assertions.Expect(limits.Locator("input, select, button")).ToHaveCountAsync(0);
+        await ScreenshotAsync(page, "credits");
         Assert.Empty(await WorkspaceHost.SeriousViolationsAsync(page));
         await page.Context.CloseAsync();
     }
