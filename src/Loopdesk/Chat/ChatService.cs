@@ -43,7 +43,8 @@ public sealed record OfflineRequest(string? Name, string? Email, string Question
 public sealed record OfflineResult(string Reference, string Acknowledgement);
 
 /// <summary>Who the chat is with now and whether they can take it: the site is open and someone is online.</summary>
-public sealed record SiteAvailability(bool Online, DateTimeOffset? NextOpening, int FreeSlots, int OnlineCapacity);
+/// <summary>Whether a chat can be taken now (else when the hours open next), the room left, and how many agents are online.</summary>
+public sealed record SiteAvailability(bool Online, DateTimeOffset? NextOpening, int FreeSlots, int OnlineCapacity, int AgentsOnline);
 
 /// <summary>
 /// The live chat use cases the visitor hub, the agent console and the API share. Every change is saved first and then
@@ -79,11 +80,8 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
     {
         var now = clock.GetUtcNow();
         var calendar = site.CalendarId is { } calendarId ? (await db.Calendars.AsNoTracking().FirstOrDefaultAsync(c => c.Id == calendarId, ct))?.ToCalendar() : null;
-        if (calendar is not null && !calendar.IsOpen(now)) return new SiteAvailability(false, calendar.NextOpen(now), 0, 0);
-        var agents = await OnlineAgentsAsync(db, site.TeamId, ct);
-        var capacity = agents.Sum(a => a.Capacity);
-        var free = agents.Sum(a => Math.Max(0, a.Capacity - a.Busy));
-        return new SiteAvailability(agents.Count > 0, null, free, capacity);
+        if (calendar is not null && !calendar.IsOpen(now)) return new SiteAvailability(false, calendar.NextOpen(now), 0, 0, 0);
+        return await AvailabilityForTeamAsync(db, site.TeamId, ct);
     }
 
     private sealed record OnlineAgent(Guid Id, int Capacity, int Busy);
@@ -649,10 +647,11 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
 
     public void Dispose() => _queueMoved.Writer.TryComplete();
 
-    private static async Task<SiteAvailability> AvailabilityForTeamAsync(LoopdeskDb db, Guid? teamId, CancellationToken ct)
+    /// <summary>The online agents of a team (of every team when null) and their room for chats, whatever the hours.</summary>
+    public static async Task<SiteAvailability> AvailabilityForTeamAsync(LoopdeskDb db, Guid? teamId, CancellationToken ct)
     {
         var agents = await OnlineAgentsAsync(db, teamId, ct);
-        return new SiteAvailability(agents.Count > 0, null, agents.Sum(a => Math.Max(0, a.Capacity - a.Busy)), agents.Sum(a => a.Capacity));
+        return new SiteAvailability(agents.Count > 0, null, agents.Sum(a => Math.Max(0, a.Capacity - a.Busy)), agents.Sum(a => a.Capacity), agents.Count);
     }
 
     private sealed record QueueStats(double? PickUp, double? Handle, double? UsualWait);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Loopdesk.Core.Agents;
 using Loopdesk.Chat;
 using Loopdesk.Core.Service;
 using Loopdesk.Data;
@@ -50,7 +49,7 @@ public sealed class ContactInfo(IOptions<PortalOptions> options, ChatService cha
             : await sites.FirstOrDefaultAsync(s => s.Key == o.Site, ct);
         if (site is null)
         {
-            var online = await OnlineAsync(db, null, ct);
+            var online = (await ChatService.AvailabilityForTeamAsync(db, null, ct)).AgentsOnline;
             return new ChatOffer(null, online > 0 && hours.OpenNow, online, false, hours.OpenNow ? null : hours.NextOpen, o.Url, hours.TimeZone);
         }
         var availability = await chats.AvailabilityAsync(db, site, ct);
@@ -58,15 +57,7 @@ public sealed class ContactInfo(IOptions<PortalOptions> options, ChatService cha
             ? await db.Calendars.AsNoTracking().Where(c => c.Id == calendarId).Select(c => c.TimeZoneId).FirstOrDefaultAsync(ct) ?? hours.TimeZone
             : hours.TimeZone;
         if (!availability.Online) return new ChatOffer(site.Key, false, 0, false, availability.NextOpening, o.Url, zone);
-        return new ChatOffer(site.Key, true, await OnlineAsync(db, site.TeamId, ct), availability.FreeSlots == 0, null, o.Url, zone);
-    }
-
-    /// <summary>Agents (not collaborators) whose presence is online, of one team when given.</summary>
-    private static Task<int> OnlineAsync(LoopdeskDb db, Guid? teamId, CancellationToken ct)
-    {
-        var agents = db.Agents.Where(a => a.Active && a.Presence == Presence.Online && a.Role != AgentRole.Collaborator);
-        if (teamId is { } team) agents = agents.Where(a => a.TeamIds.Contains(team));
-        return agents.CountAsync(ct);
+        return new ChatOffer(site.Key, true, availability.AgentsOnline, availability.FreeSlots == 0, null, o.Url, zone);
     }
 
     /// <summary>The hours of the calendar named in the settings, else of the first calendar; always open when there is none.</summary>
