@@ -63,7 +63,7 @@ internal static class Bench
         }
         Log($"== seeding to {Report.Count(n)} tickets");
         await seeder.RunAsync(() => seeder.Tickets >= n - existingTickets, Log, ct);
-        Log("== settling (PostgreSQL: VACUUM ANALYZE, as autovacuum would; SQLite: WAL checkpoint)");
+        Log("== settling (PostgreSQL: VACUUM ANALYZE, as autovacuum would; SQLite: the search queue indexed, WAL checkpoint)");
         await store.SettleAsync(vacuum: true, ct);
         foreach (var table in new[] { "Tickets", "Messages", "Customers" })
         {

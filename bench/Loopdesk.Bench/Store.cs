@@ -236,7 +236,17 @@ internal sealed class SqliteStore(string connectionString) : Store(connectionStr
 
     public override async Task SettleAsync(bool vacuum, CancellationToken ct)
     {
-        // The server never runs ANALYZE on SQLite, so neither does the harness; the write-ahead log is folded into the file.
+        // Rows seeded straight into the database wait in the search queue: they are indexed as the server would, in
+        // batches. The server never runs ANALYZE on SQLite, so neither does the harness; the write-ahead log is folded
+        // into the file.
+        var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Loopdesk.Data.SqliteLoopdeskDb>();
+        Loopdesk.Data.DatabaseSetup.ConfigureSqlite(options, ConnectionString);
+        await using (var db = new Loopdesk.Data.SqliteLoopdeskDb(options.Options))
+        {
+            while (await Loopdesk.Search.SqliteSearchIndex.IndexPendingAsync(db, 50_000, ct) > 0)
+            {
+            }
+        }
         await using var connection = await ConnectAsync(ct);
         await ExecuteAsync(connection, "PRAGMA wal_checkpoint(TRUNCATE);", ct);
     }

@@ -64,7 +64,7 @@ public sealed partial class MailIngest(
     public async Task<MailOutcome> IngestAsync(Guid? mailboxId, string source, byte[] raw, CancellationToken ct)
     {
         var stored = await StoreAsync(mailboxId, source, null, raw, processInline: true, ct);
-        return await ProcessAsync(stored.Id, ct);
+        return await ProcessAsync(stored.Id, ct, stored);
     }
 
     /// <summary>An admin's retry of a failed, held or ignored message, from the API or the settings page: read again from the stored copy.</summary>
@@ -100,8 +100,11 @@ public sealed partial class MailIngest(
         return (mail, null);
     }
 
-    /// <summary>Processes a stored message now, in a scope of its own, with retries when a concurrent writer got in the way.</summary>
-    public async Task<MailOutcome> ProcessAsync(Guid inboundId, CancellationToken ct)
+    /// <summary>
+    /// Processes a stored message now, in a scope of its own, with retries when a concurrent writer got in the way.
+    /// <paramref name="justStored"/>, the row as its caller has just committed it, spares reading it back the first time.
+    /// </summary>
+    public async Task<MailOutcome> ProcessAsync(Guid inboundId, CancellationToken ct, InboundMail? justStored = null)
     {
         var waited = 0;
         for (var attempt = 1; ; attempt++)
@@ -110,7 +113,9 @@ public sealed partial class MailIngest(
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
             try
             {
-                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ct, mayWait: waited < 25);
+                // a retry reads the row again: the first pass changed the copy in hand
+                var known = attempt == 1 && waited == 0 ? justStored : null;
+                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ct, mayWait: waited < 25, known);
             }
             catch (DbUpdateException) when (attempt < 4)
             {
@@ -144,9 +149,9 @@ public sealed partial class MailIngest(
     }
 
     /// <summary>Processes a stored message within <paramref name="db"/> and saves.</summary>
-    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, CancellationToken ct, bool mayWait = true)
+    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, CancellationToken ct, bool mayWait = true, InboundMail? stored = null)
     {
-        var mail = await db.InboundMails.FirstOrDefaultAsync(m => m.Id == inboundId, ct)
+        var mail = stored is not null ? db.InboundMails.Attach(stored).Entity : await db.InboundMails.FirstOrDefaultAsync(m => m.Id == inboundId, ct)
             ?? throw new InvalidOperationException($"Inbound message {inboundId} does not exist.");
         if (mail.State != InboundState.Pending)
         {

@@ -8,7 +8,8 @@ namespace Loopdesk.Search;
 /// <summary>
 /// Full-text search over ticket subjects, messages and customer names. SQLite answers from FTS5 tables,
 /// PostgreSQL from tsvector columns with GIN indexes; both are kept up to date by the database itself
-/// (triggers, generated columns), so no write path can forget to index.
+/// (triggers, generated columns), so no write path can forget to index. On SQLite, new rows are indexed in batches
+/// (see <see cref="SqliteSearchIndex.IndexPendingAsync"/>), and always before a search reads the index.
 /// </summary>
 public interface ISearchIndex
 {
@@ -71,8 +72,44 @@ public sealed class SearchTerms
 
 public sealed class SqliteSearchIndex : ISearchIndex
 {
+    /// <summary>The most rows one pass indexes: a pass holds the write gate, so a backlog (an import) goes in steps.</summary>
+    public const int Batch = 2_000;
+
+    /// <summary>
+    /// Indexes up to <paramref name="max"/> of the rows noted in <c>search_pending</c>, oldest first, in one transaction
+    /// (the triggers of the map tables fill the FTS5 tables), and returns how many it took. A noted row that is gone
+    /// meanwhile is dropped.
+    /// </summary>
+    public static async Task<int> IndexPendingAsync(LoopdeskDb db, int max, CancellationToken ct)
+    {
+        if (!await db.Database.SqlQueryRaw<bool>("SELECT EXISTS (SELECT 1 FROM search_pending) AS Value").SingleAsync(ct)) return 0;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var last = await db.Database.SqlQueryRaw<long?>("SELECT max(seq) AS Value FROM (SELECT seq FROM search_pending ORDER BY seq LIMIT {0})", max).SingleAsync(ct);
+        if (last is not { } upTo) return 0;
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT OR IGNORE INTO ticket_fts_rows (ticket_id)
+              SELECT p.id FROM search_pending p WHERE p.kind = 't' AND p.seq <= {upTo} AND EXISTS (SELECT 1 FROM "Tickets" t WHERE t."Id" = p.id) ORDER BY p.seq;
+            INSERT OR IGNORE INTO message_fts_rows (message_id)
+              SELECT p.id FROM search_pending p WHERE p.kind = 'm' AND p.seq <= {upTo} AND EXISTS (SELECT 1 FROM "Messages" m WHERE m."Id" = p.id) ORDER BY p.seq;
+            INSERT OR IGNORE INTO customer_fts_rows (customer_id)
+              SELECT p.id FROM search_pending p WHERE p.kind = 'c' AND p.seq <= {upTo} AND EXISTS (SELECT 1 FROM "Customers" c WHERE c."Id" = p.id) ORDER BY p.seq;
+            """, ct);
+        var taken = await db.Database.ExecuteSqlAsync($"DELETE FROM search_pending WHERE seq <= {upTo}", ct);
+        await tx.CommitAsync(ct);
+        return taken;
+    }
+
+    /// <summary>What was written before a search is found by it: whatever is still waiting is indexed first (up to a few batches).</summary>
+    private static async Task CatchUpAsync(LoopdeskDb db, CancellationToken ct)
+    {
+        for (var pass = 0; pass < 5 && await IndexPendingAsync(db, Batch, ct) > 0; pass++)
+        {
+        }
+    }
+
     public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
+        await CatchUpAsync(db, ct);
         var match = terms.ToFts5();
         // rowids grow with inserts, so ORDER BY rowid DESC walks the index newest first and stops at the limit
         var bySubject = await db.Database.SqlQueryRaw<string>(
@@ -84,6 +121,7 @@ public sealed class SqliteSearchIndex : ISearchIndex
 
     public async Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
+        await CatchUpAsync(db, ct);
         var ids = await db.Database.SqlQueryRaw<string>(
             "SELECT customer_id AS Value FROM customer_fts WHERE customer_fts MATCH {0} ORDER BY rank LIMIT {1}", terms.ToFts5(), limit).ToListAsync(ct);
         return [.. ids.Select(Guid.Parse)];

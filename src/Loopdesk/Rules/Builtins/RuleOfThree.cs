@@ -27,11 +27,12 @@ public sealed class RuleOfThree : BuiltinRule
     {
         var t = c.Ticket;
         if (!Unresolved(t)) return;
-        var saved = await c.Db.Messages.AsNoTracking().Where(m => m.TicketId == t.Id && !m.Internal)
-            .Select(m => new { m.Id, m.Direction, m.Channel, m.AuthorKind, m.OccurredAt }).ToListAsync(ct);
+        // a ticket opened in this save has no messages stored yet: nothing to read
+        var saved = c.IsNew ? [] : await c.Db.Messages.AsNoTracking().Where(m => m.TicketId == t.Id && !m.Internal)
+            .Select(m => new Turn(m.Id, m.Direction, m.Channel, m.AuthorKind, m.OccurredAt)).ToListAsync(ct);
         var savedIds = saved.Select(m => m.Id).ToHashSet();
         var all = saved.Concat(t.Messages.Where(m => !m.Internal && !savedIds.Contains(m.Id))
-                .Select(m => new { m.Id, m.Direction, m.Channel, m.AuthorKind, m.OccurredAt }))
+                .Select(m => new Turn(m.Id, m.Direction, m.Channel, m.AuthorKind, m.OccurredAt)))
             .Where(m => TextChannels.Contains(m.Channel))
             .OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).ToList();
         // an exchange: the customer wrote and a person of ours answered
@@ -51,4 +52,6 @@ public sealed class RuleOfThree : BuiltinRule
         c.Done.Add($"prompted to offer a call after {exchanges} exchanges");
         await c.NoteAsync("rule-of-three.prompt", new Dictionary<string, object?> { ["exchanges"] = exchanges }, ct);
     }
+
+    private sealed record Turn(Guid Id, MessageDirection Direction, Channel Channel, ActorKind AuthorKind, DateTimeOffset OccurredAt);
 }
