@@ -107,7 +107,7 @@ internal static class Bench
         Log("== writes: a new ticket per request (7 in 10 from a customer the server finds, 3 in 10 new)");
         Func<int, Random, Task<bool>> apiCreate = (_, random) => Guarded(async () => await api.CreateTicketAsync(workload.NextCreate(random, 0.7), ct) is not null);
         // both paths run unmeasured first, so that the measured windows do not pay for just-in-time compilation
-        await Load.ClosedLoopAsync(4, TimeSpan.Zero, TimeSpan.FromSeconds(quick ? 3 : 6), apiCreate, null, null, ct);
+        await Load.ClosedLoopAsync(4, TimeSpan.Zero, TimeSpan.FromSeconds(o.WriteSeconds ?? (quick ? 3 : 6)), apiCreate, null, null, ct);
         await using (var writer = await store.OpenWriterAsync(ct))
         {
             await Load.ClosedLoopAsync(1, TimeSpan.Zero, TimeSpan.FromSeconds(quick ? 1 : 3), (_, random) => DirectCreateAsync(writer, workload, workload.NextCreate(random, 0.7), admin, ct), null, null, ct);
@@ -115,7 +115,7 @@ internal static class Bench
         foreach (var c in new[] { 1, 8, 32 })
         {
             var warmup = TimeSpan.FromSeconds(quick ? 1 : 3);
-            var window = TimeSpan.FromSeconds(quick ? 4 : 15);
+            var window = TimeSpan.FromSeconds(o.WriteSeconds ?? (quick ? 4 : 15));
             await QuietAsync(o, ct);
             var apiRun = await Load.ClosedLoopAsync(c, warmup, window, apiCreate, o.ServerPid, o.DatabasePid, ct);
             Log($"   API    c={c,2}: {apiRun.PerSecond,8:N0} tickets/s  {Describe(apiRun.Latency)}; other processes {apiRun.OtherCores:0.00} cores");

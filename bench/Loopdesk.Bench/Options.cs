@@ -15,6 +15,8 @@ internal sealed class Options
     public long? Tickets { get; private set; }
     public bool Quick { get; private set; }
     public bool SeedOnly { get; private set; }
+    /// <summary>The measured window of each write level (and the unmeasured warm-up before them), in seconds.</summary>
+    public int? WriteSeconds { get; private set; }
     public string Out { get; private set; } = "bench/results/result.json";
     public List<string> Inputs { get; } = [];
 
@@ -101,6 +103,7 @@ internal sealed class Options
                     break;
                 case "--quick": o.Quick = true; break;
                 case "--seed-only": o.SeedOnly = true; break;
+                case "--write-seconds": o.WriteSeconds = (int)Number(name, 1); break;
                 case "--out": o.Out = Value(name); break;
                 case "--server-dll": o.ServerDll = Value(name); break;
                 case "--data-dir": o.DataDirectory = Value(name); break;
@@ -152,9 +155,10 @@ internal sealed class Options
 
             Loopdesk load harness. scripts/bench runs it; by hand:
               run    --provider sqlite|postgres --url http://127.0.0.1:PORT --token TOKEN --db CONNECTION-STRING
-                     [--server-pid PID] [--db-pid POSTMASTER-PID] [--tickets N] [--quick] [--seed-only] [--out FILE.json]
+                     [--server-pid PID] [--db-pid POSTMASTER-PID] [--tickets N] [--quick] [--seed-only] [--write-seconds S] [--out FILE.json]
                      seeds the server's database to N tickets (default 1,000,000; 20,000 with --quick) and measures
-                     writes, reads, search and memory (--seed-only: stops after seeding)
+                     writes, reads, search and memory (--seed-only: stops after seeding; --write-seconds: each write
+                     level measured for S seconds, 15 by default, 4 with --quick, after an unmeasured warm-up as long)
               idle   --url … --token … --server-pid PID [--quick] --out FILE.json
                      the server's memory after a few requests and a pause (restart the server first); adds to FILE.json
               report --in sqlite.json --in postgres.json [--out FILE.md]

@@ -8,24 +8,35 @@ namespace Loopdesk.Customers;
 public static class CustomerDirectory
 {
     public static async Task<Customer?> FindByEmailAsync(this LoopdeskDb db, string normalizedEmail, CancellationToken ct)
-        => (await db.WithIdentitiesAsync(IdentityKind.Email, i => i.Value == normalizedEmail, ct)).FirstOrDefault();
+        => (await db.WithIdentitiesAsync(IdentityKind.Email, [normalizedEmail], ct)).FirstOrDefault();
 
     public static async Task<Customer?> FindByPhoneAsync(this LoopdeskDb db, string normalizedPhone, CancellationToken ct)
-    {
-        var tail = PhoneNumber.Tail(normalizedPhone);
-        return CustomerLookup.SamePhone(await db.WithIdentitiesAsync(IdentityKind.Phone, i => i.MatchKey == tail, ct), normalizedPhone);
-    }
+        => CustomerLookup.SamePhone(await db.WithIdentitiesAsync(IdentityKind.Phone, [PhoneNumber.Tail(normalizedPhone)], ct), normalizedPhone);
 
     /// <summary>
-    /// The customers owning identities that match. The identities are searched first, through their index; asking for
-    /// customers whose identities match would scan every customer.
+    /// The customers owning an identity of this kind with one of these keys: an email's normalized address, a phone's
+    /// match key (its last digits). The identities are searched first, through their index; asking for customers whose
+    /// identities match would scan every customer. Both queries are compiled, as every new ticket runs them.
     /// </summary>
-    internal static async Task<List<Customer>> WithIdentitiesAsync(
-        this LoopdeskDb db, IdentityKind kind, System.Linq.Expressions.Expression<Func<CustomerIdentity, bool>> match, CancellationToken ct)
+    internal static async Task<List<Customer>> WithIdentitiesAsync(this LoopdeskDb db, IdentityKind kind, List<string> keys, CancellationToken ct)
     {
-        var ids = await db.CustomerIdentities.Where(i => i.Kind == kind).Where(match).Select(i => i.CustomerId).Distinct().ToListAsync(ct);
-        return ids.Count == 0 ? [] : await db.Customers.Where(c => ids.Contains(c.Id)).ToListAsync(ct);
+        var owners = kind == IdentityKind.Phone ? OwnersByMatchKey.For(db)(db, kind, keys) : OwnersByValue.For(db)(db, kind, keys);
+        var ids = new List<Guid>();
+        await foreach (var id in owners.WithCancellation(ct)) ids.Add(id);
+        var customers = new List<Customer>(ids.Count);
+        if (ids.Count == 0) return customers;
+        await foreach (var c in CustomersById.For(db)(db, ids).WithCancellation(ct)) customers.Add(c);
+        return customers;
     }
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, IdentityKind, List<string>, IAsyncEnumerable<Guid>>> OwnersByValue = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, IdentityKind kind, List<string> keys) => db.CustomerIdentities.Where(i => i.Kind == kind && keys.Contains(i.Value)).Select(i => i.CustomerId).Distinct()));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, IdentityKind, List<string>, IAsyncEnumerable<Guid>>> OwnersByMatchKey = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, IdentityKind kind, List<string> keys) => db.CustomerIdentities.Where(i => i.Kind == kind && keys.Contains(i.MatchKey)).Select(i => i.CustomerId).Distinct()));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<Customer>>> CustomersById = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ids) => db.Customers.Where(c => ids.Contains(c.Id))));
 }
 
 /// <summary>
@@ -48,14 +59,14 @@ public sealed class CustomerLookup
         var tails = people.Select(p => p.Phone is null ? null : PhoneNumber.Normalize(p.Phone, out _)).OfType<string>().Select(PhoneNumber.Tail).Distinct().ToList();
         if (emails.Count > 0)
         {
-            foreach (var c in await db.WithIdentitiesAsync(IdentityKind.Email, i => emails.Contains(i.Value), ct)) lookup.Remember(c);
+            foreach (var c in await db.WithIdentitiesAsync(IdentityKind.Email, emails, ct)) lookup.Remember(c);
             var domains = emails.Select(e => e[(e.IndexOf('@', StringComparison.Ordinal) + 1)..]).Distinct().ToList();
             foreach (var o in await db.Organizations.Where(o => o.Domain != null && domains.Contains(o.Domain)).Select(o => new { o.Id, o.Domain }).ToListAsync(ct))
                 lookup._organizationByDomain.TryAdd(o.Domain!, o.Id);
         }
         if (tails.Count > 0)
         {
-            foreach (var c in await db.WithIdentitiesAsync(IdentityKind.Phone, i => tails.Contains(i.MatchKey), ct)) lookup.Remember(c);
+            foreach (var c in await db.WithIdentitiesAsync(IdentityKind.Phone, tails, ct)) lookup.Remember(c);
         }
         return lookup;
     }

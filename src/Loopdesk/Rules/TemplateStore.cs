@@ -60,11 +60,17 @@ public sealed class TemplateStore(Microsoft.Extensions.Options.IOptions<Platform
         return TemplateText.Render(source, values, new TemplateContext(now, Language(customer), customer.TimeZone ?? company.TimeZone));
     }
 
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<string?>>> AgentName = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Agents.Where(a => a.Id == id).Select(a => a.Name).FirstOrDefault()));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<string?>>> TeamName = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Teams.Where(x => x.Id == id).Select(x => x.Name).FirstOrDefault()));
+
     private async Task<Dictionary<string, object?>> ValuesAsync(LoopdeskDb db, Core.Tickets.Ticket t, DateTimeOffset now, Customer customer,
         IReadOnlyDictionary<string, object?>? extra, CancellationToken ct)
     {
-        var agent = t.AssigneeId is { } assignee ? await db.Agents.AsNoTracking().Where(a => a.Id == assignee).Select(a => a.Name).FirstOrDefaultAsync(ct) : null;
-        var team = t.TeamId is { } teamId ? await db.Teams.AsNoTracking().Where(x => x.Id == teamId).Select(x => x.Name).FirstOrDefaultAsync(ct) : null;
+        var agent = t.AssigneeId is { } assignee ? await AgentName.For(db)(db, assignee, ct) : null;
+        var team = t.TeamId is { } teamId ? await TeamName.For(db)(db, teamId, ct) : null;
         var name = customer.PreferredName ?? customer.Name;
         var due = expectations.FirstOrDefault() is { } e ? await e.DueTimesAsync(db, t, now, ct) : null;
         var values = new Dictionary<string, object?>(StringComparer.Ordinal)

@@ -42,27 +42,37 @@ public sealed class Router(SlaTracker sla)
     {
         // a customer made in this very transaction has no earlier tickets
         if (db.ChangeTracker.Entries<Core.Customers.Customer>().Any(e => e.Entity.Id == t.CustomerId && e.State == EntityState.Added)) return null;
-        var owner = await db.Tickets.AsNoTracking()
-            .Where(x => x.CustomerId == t.CustomerId && x.Id != t.Id && x.AssigneeId != null)
-            .OrderByDescending(x => x.CreatedAt).Select(x => x.AssigneeId).FirstOrDefaultAsync(ct);
-        if (owner is null) return null;
-        var ok = await db.Agents.AnyAsync(a => a.Id == owner && a.Active && a.Role != AgentRole.Collaborator && a.Presence != Presence.Offline
-            && (t.TeamId == null || a.TeamIds.Contains(t.TeamId.Value)), ct);
-        return ok ? owner : null;
+        return await LatestOwnerWhoCanTake.For(db)(db, t.CustomerId, t.Id, t.TeamId, ct);
     }
+
+    /// <summary>The owner of the customer's latest owned ticket, when that agent can take a new one.</summary>
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, Guid, Guid?, CancellationToken, Task<Guid?>>> LatestOwnerWhoCanTake = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid customerId, Guid ticketId, Guid? teamId, CancellationToken ct) => db.Tickets
+            .Where(x => x.CustomerId == customerId && x.Id != ticketId && x.AssigneeId != null)
+            .OrderByDescending(x => x.CreatedAt).Take(1)
+            .Join(db.Agents, x => x.AssigneeId, a => (Guid?)a.Id, (x, a) => a)
+            .Where(a => a.Active && a.Role != AgentRole.Collaborator && a.Presence != Presence.Offline && (teamId == null || a.TeamIds.Contains(teamId.Value)))
+            .Select(a => (Guid?)a.Id).FirstOrDefault()));
+
+    private sealed record Candidate(Guid Id, List<string> Skills, int TicketCapacity, Guid? CalendarId);
+
+    /// <summary>The team's agents who may take a ticket of this tier now (online, active, not collaborators).</summary>
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, AgentTier, IAsyncEnumerable<Candidate>>> Candidates = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid teamId, AgentTier tier) => db.Agents.AsNoTracking()
+            .Where(a => a.Active && a.Role != AgentRole.Collaborator && a.Presence == Presence.Online && a.TeamIds.Contains(teamId) && a.Tier >= tier)
+            .Select(a => new Candidate(a.Id, a.Skills, a.TicketCapacity, a.CalendarId))));
 
     private static Task<bool> IsMemberAsync(LoopdeskDb db, Guid agentId, Guid teamId, CancellationToken ct)
         => db.Agents.AnyAsync(a => a.Id == agentId && a.TeamIds.Contains(teamId), ct);
 
     private async Task AssignInTeamAsync(LoopdeskDb db, Ticket t, DateTimeOffset now, CancellationToken ct)
     {
+        // the agents first: when nobody can take the ticket, the team is not read at all
+        var candidates = new List<Candidate>();
+        await foreach (var c in Candidates.For(db)(db, t.TeamId!.Value, t.Tier).WithCancellation(ct)) candidates.Add(c);
+        if (candidates.Count == 0) return;
         var team = await db.Teams.FindAsync([t.TeamId!.Value], ct);
         if (team is null || team.Routing == RoutingMode.Manual) return;
-        var teamId = team.Id;
-        var candidates = await db.Agents.AsNoTracking()
-            .Where(a => a.Active && a.Role != AgentRole.Collaborator && a.Presence == Presence.Online && a.TeamIds.Contains(teamId) && a.Tier >= t.Tier)
-            .Select(a => new { a.Id, a.Skills, a.TicketCapacity, a.CalendarId }).ToListAsync(ct);
-        if (candidates.Count == 0) return;
         var ids = candidates.Select(c => c.Id).ToList();
         var load = await db.Tickets.AsNoTracking()
             .Where(x => x.AssigneeId != null && ids.Contains(x.AssigneeId.Value)
