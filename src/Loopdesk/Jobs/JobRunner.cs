@@ -152,9 +152,8 @@ public sealed class JobRunner : BackgroundService
                 """).AsNoTracking().ToListAsync(ct);
         }
         // SQLite is one process; the claim gate keeps this process's claims apart
-        var ids = await db.Jobs.AsNoTracking()
-            .Where(j => j.State == JobState.Pending && j.DueAt <= now && (j.LockedUntil == null || j.LockedUntil < now))
-            .OrderBy(j => j.DueAt).Select(j => j.Id).Take(size).ToListAsync(ct);
+        var ids = new List<Guid>();
+        await foreach (var id in DueIds.For(db)(db, now, size).WithCancellation(ct)) ids.Add(id);
         if (ids.Count == 0) return [];
         using (await db.WriteGateAsync(ct))
         {
@@ -162,8 +161,19 @@ public sealed class JobRunner : BackgroundService
                 .SetProperty(j => j.LockedBy, Name)
                 .SetProperty(j => j.LockedUntil, now.AddSeconds(Math.Max(1, _options.LeaseSeconds))), ct);
         }
-        return await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id) && j.LockedBy == Name).OrderBy(j => j.DueAt).ToListAsync(ct);
+        var claimed = new List<Job>(ids.Count);
+        await foreach (var job in ClaimedJobs.For(db)(db, ids, Name).WithCancellation(ct)) claimed.Add(job);
+        return claimed;
     }
+
+    // the runner asks every few hundred milliseconds and after every batch: both reads are compiled once
+    private static readonly CompiledQuery<Func<LoopdeskDb, DateTimeOffset, int, IAsyncEnumerable<Guid>>> DueIds = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, DateTimeOffset now, int size) => db.Jobs.AsNoTracking()
+            .Where(j => j.State == JobState.Pending && j.DueAt <= now && (j.LockedUntil == null || j.LockedUntil < now))
+            .OrderBy(j => j.DueAt).Select(j => j.Id).Take(size)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, string, IAsyncEnumerable<Job>>> ClaimedJobs = new(() => EF.CompileAsyncQuery<LoopdeskDb, List<Guid>, string, Job>(
+        (LoopdeskDb db, List<Guid> ids, string name) => db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id) && j.LockedBy == name).OrderBy(j => j.DueAt)));
 
     private async Task RunOneAsync(Job job, DateTimeOffset now, ConcurrentBag<Guid> done, CancellationToken ct)
     {

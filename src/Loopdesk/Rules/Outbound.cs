@@ -97,14 +97,25 @@ public sealed class DeliveryHandler(IEnumerable<IChannelAdapter> adapters) : IJo
 
     public string Kind => Outbound.DeliverKind;
 
+    // every acknowledgement and reply goes through here: the three reads are compiled once
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<Message?>>> MessageById = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Messages.FirstOrDefault(m => m.Id == id)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<Ticket?>>> TicketById = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Tickets.AsNoTracking().FirstOrDefault(t => t.Id == id)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<Customer?>>> CustomerById = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Customers.AsNoTracking().Include(c => c.Identities).FirstOrDefault(c => c.Id == id)));
+
     public async Task HandleAsync(JobContext context, CancellationToken ct)
     {
         var delivery = Wire.Read<Delivery>(context.Job.Payload);
-        var message = await context.Db.Messages.FirstOrDefaultAsync(m => m.Id == delivery.MessageId, ct);
+        var db = context.Db;
+        var message = await MessageById.For(db)(db, delivery.MessageId, ct);
         if (message is null) return; // the ticket is gone
         if (!_adapters.TryGetValue(message.Channel, out var adapter)) return; // stays on the ticket, read in the portal
-        var ticket = await context.Db.Tickets.AsNoTracking().FirstAsync(t => t.Id == delivery.TicketId, ct);
-        var customer = await context.Db.Customers.AsNoTracking().Include(c => c.Identities).FirstAsync(c => c.Id == ticket.CustomerId, ct);
+        var ticket = await TicketById.For(db)(db, delivery.TicketId, ct) ?? throw new InvalidOperationException("The ticket of the message is gone.");
+        var customer = await CustomerById.For(db)(db, ticket.CustomerId, ct) ?? throw new InvalidOperationException("The customer of the ticket is gone.");
         var result = await adapter.DeliverAsync(new DeliveryRequest(context.Job.Id, message, ticket, customer, context.Db, context.Now), ct);
         message.RecordDelivery(result.State, result.Detail, context.Now);
     }

@@ -81,6 +81,8 @@ public abstract class ProfileTokenTests(LoopdeskApp app) : ComponentTests(app)
         var page = await ProfileAsync();
         await MakeAsync(page, name, day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
         await page.WaitForElementAsync(".token-value", Patience);
+        // the list is read again after the token is shown: wait for the new row rather than race the reload
+        await page.WaitForAssertionAsync(() => Assert.Contains(page.FindAll("table.tokens tr"), r => r.TextContent.Contains(name, StringComparison.Ordinal)), Patience);
         var row = page.FindAll("table.tokens tr").Single(r => r.TextContent.Contains(name, StringComparison.Ordinal));
         Assert.Contains($"In use until {day.ToString("d MMM yyyy", System.Globalization.CultureInfo.InvariantCulture)}", row.TextContent, StringComparison.Ordinal);
     }
