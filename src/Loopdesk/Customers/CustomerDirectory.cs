@@ -21,12 +21,8 @@ public static class CustomerDirectory
     internal static async Task<List<Customer>> WithIdentitiesAsync(this LoopdeskDb db, IdentityKind kind, List<string> keys, CancellationToken ct)
     {
         var owners = kind == IdentityKind.Phone ? OwnersByMatchKey.For(db)(db, kind, keys) : OwnersByValue.For(db)(db, kind, keys);
-        var ids = new List<Guid>();
-        await foreach (var id in owners.WithCancellation(ct)) ids.Add(id);
-        var customers = new List<Customer>(ids.Count);
-        if (ids.Count == 0) return customers;
-        await foreach (var c in CustomersById.For(db)(db, ids).WithCancellation(ct)) customers.Add(c);
-        return customers;
+        var ids = await owners.ToListAsync(ct);
+        return ids.Count == 0 ? [] : await CustomersById.For(db)(db, ids).ToListAsync(ct);
     }
 
     private static readonly CompiledQuery<Func<LoopdeskDb, IdentityKind, List<string>, IAsyncEnumerable<Guid>>> OwnersByValue = new(() => EF.CompileAsyncQuery(

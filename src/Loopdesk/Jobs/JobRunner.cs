@@ -152,8 +152,7 @@ public sealed class JobRunner : BackgroundService
                 """).AsNoTracking().ToListAsync(ct);
         }
         // SQLite is one process; the claim gate keeps this process's claims apart
-        var ids = new List<Guid>();
-        await foreach (var id in DueIds.For(db)(db, now, size).WithCancellation(ct)) ids.Add(id);
+        var ids = await DueIds.For(db)(db, now, size).ToListAsync(ct);
         if (ids.Count == 0) return [];
         using (await db.WriteGateAsync(ct))
         {
@@ -161,9 +160,7 @@ public sealed class JobRunner : BackgroundService
                 .SetProperty(j => j.LockedBy, Name)
                 .SetProperty(j => j.LockedUntil, now.AddSeconds(Math.Max(1, _options.LeaseSeconds))), ct);
         }
-        var claimed = new List<Job>(ids.Count);
-        await foreach (var job in ClaimedJobs.For(db)(db, ids, Name).WithCancellation(ct)) claimed.Add(job);
-        return claimed;
+        return await ClaimedJobs.For(db)(db, ids, Name).ToListAsync(ct);
     }
 
     // the runner asks every few hundred milliseconds and after every batch: both reads are compiled once

@@ -68,8 +68,7 @@ public sealed class Router(SlaTracker sla)
     private async Task AssignInTeamAsync(LoopdeskDb db, Ticket t, DateTimeOffset now, CancellationToken ct)
     {
         // the agents first: when nobody can take the ticket, the team is not read at all
-        var candidates = new List<Candidate>();
-        await foreach (var c in Candidates.For(db)(db, t.TeamId!.Value, t.Tier).WithCancellation(ct)) candidates.Add(c);
+        var candidates = await Candidates.For(db)(db, t.TeamId!.Value, t.Tier).ToListAsync(ct);
         if (candidates.Count == 0) return;
         var team = await db.Teams.FindAsync([t.TeamId!.Value], ct);
         if (team is null || team.Routing == RoutingMode.Manual) return;
