@@ -46,8 +46,9 @@ public abstract class ProfileTokenTests(LoopdeskApp app) : ComponentTests(app)
 
         // the secret is not shown again: not after a reload of the page
         var again = await ProfileAsync();
+        // the page reads its tokens after its first render: wait for the list before looking at it
+        await again.WaitForAssertionAsync(() => Assert.Contains(name, again.Markup, StringComparison.Ordinal), Patience);
         Assert.DoesNotContain(secret, again.Markup, StringComparison.Ordinal);
-        Assert.Contains(name, again.Markup, StringComparison.Ordinal);
 
         await again.InvokeAsync(() => again.FindAll("table.tokens tr").Single(r => r.TextContent.Contains(name, StringComparison.Ordinal))
             .QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Revoke").Click());
