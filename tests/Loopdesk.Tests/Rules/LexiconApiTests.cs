@@ -272,7 +272,9 @@ public abstract class LexiconApiTests(LoopdeskApp app)
             var text = new string('a', 49_999) + "!";
             var clock = Stopwatch.StartNew();
             var findings = await CheckAsync(agent, text);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+            // backtracking on this pattern would take longer than the age of the universe; the bound only has to tell
+            // that apart from a check on a busy machine (5.8 s was seen with the whole suite running on two cores)
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
             var finding = Assert.Single(findings, f => f.Rule == id);
             Assert.Equal(49_999, finding.Length);
         }
