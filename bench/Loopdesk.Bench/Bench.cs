@@ -162,6 +162,17 @@ internal static class Bench
         return 0;
     }
 
+    /// <summary>The search measurement alone over a database filled before (the share of messages per word is not known here).</summary>
+    public static async Task<int> SearchOnlyAsync(Options o, CancellationToken ct)
+    {
+        using var api = new Api(o.Url!, o.Token!);
+        await using var store = Store.Open(o.Provider, o.Database!);
+        var words = new SearchWords(new Corpus(), new Random(3));
+        var point = await SearchAsync(o, api, words, await store.CountAsync("Messages", ct), await store.CountAsync("Tickets", ct), ct);
+        Log($"   search, all kinds: {Describe(point.Overall)}");
+        return point.Overall.Errors == 0 ? 0 : 1;
+    }
+
     /// <summary>The server after a restart: a few requests of each kind, a pause, then its memory.</summary>
     public static async Task<int> IdleAsync(Options o, CancellationToken ct)
     {

@@ -159,6 +159,8 @@ internal sealed class Options
                      seeds the server's database to N tickets (default 1,000,000; 20,000 with --quick) and measures
                      writes, reads, search and memory (--seed-only: stops after seeding; --write-seconds: each write
                      level measured for S seconds, 15 by default, 4 with --quick, after an unmeasured warm-up as long)
+              search --url … --token … --db CONNECTION-STRING [--provider …] [--quick]
+                     the search measurement alone, over a database a run (e.g. with --seed-only) filled before
               idle   --url … --token … --server-pid PID [--quick] --out FILE.json
                      the server's memory after a few requests and a pause (restart the server first); adds to FILE.json
               report --in sqlite.json --in postgres.json [--out FILE.md]

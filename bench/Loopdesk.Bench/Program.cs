@@ -24,6 +24,7 @@ try
     {
         "run" => await Bench.RunAsync(options, cancel.Token),
         "idle" => await Bench.IdleAsync(options, cancel.Token),
+        "search" => await Bench.SearchOnlyAsync(options, cancel.Token),
         "report" => Bench.WriteReport(options),
         "rules" => await RulesBench.RunAsync(options, cancel.Token),
         "rules-report" => RulesBench.WriteReport(options),

@@ -23,17 +23,17 @@ public static class DatabaseSetup
                 var connection = SqliteConnectionString(options);
                 services.AddDbContextPool<LoopdeskDb, SqliteLoopdeskDb>((sp, o) => Intercept(sp, ConfigureSqlite(o, connection)));
                 services.AddSingleton<Search.ISearchIndex, Search.SqliteSearchIndex>();
-                services.AddHostedService<Search.SqliteSearchIndexer>();
                 break;
             case Postgres:
                 var pg = options.Database.ConnectionString
                     ?? throw new InvalidOperationException("Loopdesk:Database:ConnectionString is required when Loopdesk:Database:Provider is postgres.");
                 services.AddDbContextPool<LoopdeskDb, PostgresLoopdeskDb>((sp, o) => Intercept(sp, ConfigurePostgres(o, pg)));
-                services.AddSingleton<Search.ISearchIndex, Search.PostgresSearchIndex>();
+                services.AddSingleton<Search.ISearchIndex>(sp => new Search.PostgresSearchIndex(sp.GetRequiredService<TimeProvider>()));
                 break;
             default:
                 throw new InvalidOperationException($"Loopdesk:Database:Provider is \"{options.Database.Provider}\"; use \"sqlite\" or \"postgres\".");
         }
+        services.AddHostedService<Search.SearchIndexer>();
         return services;
     }
 

@@ -19,6 +19,12 @@ public interface ISearchIndex
     /// <summary>Customers whose name matches.</summary>
     Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct);
 
+    /// <summary>
+    /// Background upkeep, run about once a second (<see cref="SearchIndexer"/>): on SQLite new rows are indexed, on
+    /// PostgreSQL the word list takes the words of new rows. True when more is waiting.
+    /// </summary>
+    Task<bool> CatchUpAsync(LoopdeskDb db, CancellationToken ct);
+
     /// <summary>Help articles whose title, summary or text matches every word (or, with <paramref name="anyWord"/>, any of them), best first.</summary>
     Task<IReadOnlyList<Guid>> ArticleIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct, bool anyWord = false);
 }
@@ -99,8 +105,10 @@ public sealed class SqliteSearchIndex : ISearchIndex
         return taken;
     }
 
+    public async Task<bool> CatchUpAsync(LoopdeskDb db, CancellationToken ct) => await IndexPendingAsync(db, Batch, ct) == Batch;
+
     /// <summary>What was written before a search is found by it: whatever is still waiting is indexed first (up to a few batches).</summary>
-    private static async Task CatchUpAsync(LoopdeskDb db, CancellationToken ct)
+    private static async Task BeforeSearchAsync(LoopdeskDb db, CancellationToken ct)
     {
         for (var pass = 0; pass < 5 && await IndexPendingAsync(db, Batch, ct) > 0; pass++)
         {
@@ -109,7 +117,7 @@ public sealed class SqliteSearchIndex : ISearchIndex
 
     public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
-        await CatchUpAsync(db, ct);
+        await BeforeSearchAsync(db, ct);
         var match = terms.ToFts5();
         // rowids grow with inserts, so ORDER BY rowid DESC walks the index newest first and stops at the limit
         var bySubject = await db.Database.SqlQueryRaw<string>(
@@ -121,7 +129,7 @@ public sealed class SqliteSearchIndex : ISearchIndex
 
     public async Task<IReadOnlyList<Guid>> CustomerIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
-        await CatchUpAsync(db, ct);
+        await BeforeSearchAsync(db, ct);
         var ids = await db.Database.SqlQueryRaw<string>(
             "SELECT customer_id AS Value FROM customer_fts WHERE customer_fts MATCH {0} ORDER BY rank LIMIT {1}", terms.ToFts5(), limit).ToListAsync(ct);
         return [.. ids.Select(Guid.Parse)];
@@ -136,13 +144,31 @@ public sealed class SqliteSearchIndex : ISearchIndex
     }
 }
 
-public sealed class PostgresSearchIndex : ISearchIndex
+/// <summary>
+/// PostgreSQL: tsvector columns with GIN indexes, BRIN indexes on the ids, and the word list of migration
+/// <c>SearchWindows</c>, which a background pass (<see cref="CatchUpAsync"/>) keeps up with new rows.
+/// </summary>
+/// <param name="clock">The clock the word list's margin is measured on.</param>
+/// <param name="recentRows">How many of the newest rows are read one by one before the indexes are asked (smaller in tests).</param>
+public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = PostgresSearchIndex.RecentRows) : ISearchIndex
 {
-    private const int RecentWindow = 5_000;
+    public const int RecentRows = 2_000;
+
+    /// <summary>The word list takes rows whose id is older than this: a transaction that wrote a row commits well within it.</summary>
+    public static readonly TimeSpan SweepMargin = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most rows one background pass takes the words of, per table.</summary>
+    public const int SweepBatch = 20_000;
+
+    /// <summary>A prefix that stands for more words than this is asked of the index as a prefix.</summary>
+    private const int MaxExpansion = 64;
+
+    private static readonly string[] Tables = ["Tickets", "Messages"];
 
     public async Task<IReadOnlyList<Guid>> TicketIdsAsync(LoopdeskDb db, SearchTerms terms, int limit, CancellationToken ct)
     {
-        var query = terms.ToTsQuery();
+        await RecheckAsync(db, ct);
+        var query = new Query(terms.ToTsQuery(), await ExpandAsync(db, terms, ct));
         var bySubject = await NewestAsync(db, "Tickets", "Id", query, limit, ct);
         var byMessage = await NewestAsync(db, "Messages", "TicketId", query, limit * 2, ct);
         return [.. bySubject.Concat(byMessage).Distinct().Take(limit)];
@@ -159,25 +185,222 @@ public sealed class PostgresSearchIndex : ISearchIndex
             terms.ToTsQuery(anyWord), limit).ToListAsync(ct);
 
     /// <summary>
-    /// The newest matching rows (ids are time-ordered), without reading every match. First the newest RecentWindow rows
-    /// are walked backwards along the primary key, stopping at the limit: a common word fills the page within a few
-    /// thousand rows. A word too rare for that has few matches in all: the GIN index finds them all, behind an
-    /// OFFSET 0 fence so the planner cannot trade the index for a walk of the whole table. Table and column names are
-    /// constants of this class, never input.
+    /// One background pass: the words of changed rows, then of up to <see cref="SweepBatch"/> new rows of each table
+    /// whose ids are older than <see cref="SweepMargin"/>, in id order. True when a table had more than one batch waiting.
     /// </summary>
-    private static async Task<List<Guid>> NewestAsync(LoopdeskDb db, string table, string column, string query, int limit, CancellationToken ct)
+    public async Task<bool> CatchUpAsync(LoopdeskDb db, CancellationToken ct)
     {
-        var columns = column == "Id" ? "\"Id\"" : $"\"Id\", \"{column}\"";
-        var recentSql = $$"""
-            SELECT "{{column}}" AS "Value" FROM (SELECT {{columns}}, search FROM "{{table}}" ORDER BY "Id" DESC LIMIT {{RecentWindow}}) recent
-            WHERE search @@ to_tsquery('simple', {0}) ORDER BY "Id" DESC LIMIT {1}
+        await RecheckAsync(db, ct);
+        var before = AtPosition(Position(clock.GetUtcNow() - SweepMargin));
+        var more = false;
+        foreach (var table in Tables) more |= await SweepAsync(db, table, before, SweepBatch, ct) == SweepBatch;
+        return more;
+    }
+
+    /// <summary>
+    /// Adds the words of up to <paramref name="batch"/> rows of <paramref name="table"/> (Tickets or Messages) past the
+    /// last pass and older than <paramref name="before"/> to the word list; returns how many rows it took.
+    /// </summary>
+    public static async Task<int> SweepAsync(LoopdeskDb db, string table, Guid before, int batch, CancellationToken ct)
+    {
+        if (!Tables.Contains(table)) throw new ArgumentException("Tickets or Messages", nameof(table));
+        var lastSql = "SELECT last_id AS \"Value\" FROM search_words_swept WHERE name = {0} FOR UPDATE";
+        var batchSql = $$"""
+            WITH b AS (SELECT "Id" FROM "{{table}}" WHERE "Id" > {0} AND "Id" < {1} ORDER BY "Id" LIMIT {2})
+            SELECT (SELECT count(*)::int FROM b) AS "Rows", (SELECT "Id" FROM b ORDER BY "Id" DESC LIMIT 1) AS "UpTo"
             """;
-        var recent = await db.Database.SqlQueryRaw<Guid>(recentSql, query, limit).ToListAsync(ct);
-        if (recent.Count >= limit) return recent;
-        var allSql = $$"""
-            SELECT "{{column}}" AS "Value" FROM (SELECT {{columns}} FROM "{{table}}" WHERE search @@ to_tsquery('simple', {0}) OFFSET 0) matches
-            ORDER BY "Id" DESC LIMIT {1}
+        var wordsSql = $$"""
+            INSERT INTO search_words (word)
+            SELECT DISTINCT w FROM "{{table}}", unnest(tsvector_to_array(search)) AS w WHERE "Id" > {0} AND "Id" <= {1} ORDER BY 1
+            ON CONFLICT DO NOTHING
             """;
-        return await db.Database.SqlQueryRaw<Guid>(allSql, query, limit).ToListAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var last = (await db.Database.SqlQueryRaw<Guid>(lastSql, table).ToListAsync(ct)).Single();
+        var taken = (await db.Database.SqlQueryRaw<SweptBatch>(batchSql, last, before, batch).ToListAsync(ct)).Single();
+        if (taken is not { Rows: > 0, UpTo: { } upTo }) return 0;
+        await db.Database.ExecuteSqlRawAsync(wordsSql, [last, upTo], ct);
+        await db.Database.ExecuteSqlAsync($"UPDATE search_words_swept SET last_id = {upTo} WHERE name = {table}", ct);
+        await tx.CommitAsync(ct);
+        return taken.Rows;
+    }
+
+    /// <summary>The words of rows whose subject or text changed since the last look (noted by triggers), added to the word list.</summary>
+    private static async Task RecheckAsync(LoopdeskDb db, CancellationToken ct)
+    {
+        if (!await db.Database.SqlQueryRaw<bool>("SELECT EXISTS (SELECT 1 FROM search_words_recheck) AS \"Value\"").SingleAsync(ct)) return;
+        await db.Database.ExecuteSqlRawAsync("""
+            WITH taken AS (
+              DELETE FROM search_words_recheck WHERE seq IN (SELECT seq FROM search_words_recheck ORDER BY seq LIMIT 1000) RETURNING name, row_id)
+            INSERT INTO search_words (word)
+            SELECT DISTINCT w FROM (
+              SELECT t.search FROM "Tickets" t JOIN taken ON taken.name = 'Tickets' AND taken.row_id = t."Id"
+              UNION ALL
+              SELECT m.search FROM "Messages" m JOIN taken ON taken.name = 'Messages' AND taken.row_id = m."Id") changed,
+              unnest(tsvector_to_array(changed.search)) AS w
+            ORDER BY 1
+            ON CONFLICT DO NOTHING
+            """, ct);
+    }
+
+    /// <summary>
+    /// The search as whole words: every typed word replaced by the words of the word list it is a prefix of, quoted for a
+    /// <c>::tsquery</c> cast. Null when a word stands for none (its prefix then finds little and is cheap) or for too many.
+    /// </summary>
+    private static async Task<string?> ExpandAsync(LoopdeskDb db, SearchTerms terms, CancellationToken ct)
+    {
+        // in byte order the words a prefix stands for follow it one after the other
+        var expandSql = $$"""
+            SELECT p AS "Prefix", v.word AS "Word" FROM unnest({0}::text[]) AS p
+            CROSS JOIN LATERAL (
+              SELECT word FROM (SELECT word FROM search_words WHERE word >= p ORDER BY word LIMIT {{MaxExpansion + 1}}) next
+              WHERE starts_with(word, p)) v
+            """;
+        var rows = await db.Database.SqlQueryRaw<Expansion>(expandSql, [terms.Words.ToArray()]).ToListAsync(ct);
+        var byPrefix = rows.GroupBy(r => r.Prefix, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(r => r.Word).ToList(), StringComparer.Ordinal);
+        var groups = new List<string>();
+        foreach (var word in terms.Words)
+        {
+            if (!byPrefix.TryGetValue(word, out var words) || words.Count > MaxExpansion) return null;
+            groups.Add("(" + string.Join(" | ", words.Select(Quote)) + ")");
+        }
+        return string.Join(" & ", groups);
+
+        static string Quote(string lexeme) => "'" + lexeme.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal) + "'";
+    }
+
+    /// <summary>A search two ways: the typed words as prefixes (any row), and as the whole words they stand for (rows the word list covers).</summary>
+    private sealed record Query(string Prefixes, string? Words);
+
+    /// <summary>
+    /// The newest matching rows (ids are time-ordered), without reading every match. The GIN index alone would find every
+    /// match, and each is a row read from the table (a common word: tens of thousands); walking the newest rows one by one
+    /// reads every row until enough match (a rare word: the whole table). So, in up to three steps, each over older rows
+    /// than the one before and none over a row twice:
+    /// <list type="number">
+    /// <item>the newest rows one by one: a common word fills the page here;</item>
+    /// <item>if some matched, a span of older ids where the same share of matches would fill the page three times over,
+    /// read through the GIN index and the block-range index on the id together (BitmapAnd), which read only the matching
+    /// rows of the pages that hold those ids;</item>
+    /// <item>what is still missing from all older rows, through the GIN index (the fence, <c>OFFSET 0</c>, keeps the planner
+    /// from trading it for a walk of the whole table, which it would for a word it wrongly thinks common).</item>
+    /// </list>
+    /// Steps 2 and 3 ask the GIN index for whole words when the word list covers every row they read. How many ids the
+    /// span covers is estimated from the row count; a wrong guess costs one more step, never a missed or misordered
+    /// match. Table and column names are constants of this class, never input.
+    /// </summary>
+    private async Task<List<Guid>> NewestAsync(LoopdeskDb db, string table, string column, Query query, int limit, CancellationToken ct)
+    {
+        var boundsSql = $$"""
+            SELECT (SELECT "Id" FROM "{{table}}" ORDER BY "Id" DESC LIMIT 1) AS "Newest",
+                   (SELECT "Id" FROM "{{table}}" ORDER BY "Id" DESC OFFSET {{recentRows - 1}} LIMIT 1) AS "Boundary",
+                   (SELECT "Id" FROM "{{table}}" ORDER BY "Id" LIMIT 1) AS "Oldest",
+                   (SELECT reltuples FROM pg_class WHERE oid = '"{{table}}"'::regclass)::float8 AS "Rows",
+                   (SELECT last_id FROM search_words_swept WHERE name = '{{table}}') AS "Swept"
+            """;
+        const string prefixes = "to_tsquery('simple', {0})";
+        const string words = "{0}::tsquery";
+        string Select(string tsquery) => $$"""SELECT "Id", "{{column}}" AS "Value" FROM "{{table}}" WHERE search @@ {{tsquery}}""";
+        var allSql = $$"""{{Select(prefixes)}} ORDER BY "Id" DESC LIMIT {1}""";
+        var recentSql = $$"""{{Select(prefixes)}} AND "Id" >= {1} ORDER BY "Id" DESC LIMIT {2}""";
+
+        var bounds = (await db.Database.SqlQueryRaw<IdBounds>(boundsSql).ToListAsync(ct)).Single();
+        if (bounds is not { Newest: { } newest, Boundary: { } boundary, Oldest: { } oldest })
+        {
+            // fewer rows than one walk: all of them, however the planner likes
+            return Values(await db.Database.SqlQueryRaw<IdMatch>(allSql, query.Prefixes, limit).ToListAsync(ct));
+        }
+        var found = await db.Database.SqlQueryRaw<IdMatch>(recentSql, query.Prefixes, boundary, limit).ToListAsync(ct);
+        if (found.Count >= limit) return Values(found);
+
+        // every row older than the walk has its words in the list: ask for whole words
+        var whole = query.Words is not null && bounds.Swept is { } swept && IsAtOrAfter(swept, boundary);
+        var tsquery = whole ? query.Words! : query.Prefixes;
+        var spanSql = $$"""SELECT "Id", "Value" FROM ({{Select(whole ? words : prefixes)}} AND "Id" >= {1} AND "Id" < {2} OFFSET 0) matches ORDER BY "Id" DESC LIMIT {3}""";
+        var olderSql = $$"""SELECT "Id", "Value" FROM ({{Select(whole ? words : prefixes)}} AND "Id" < {1} OFFSET 0) matches ORDER BY "Id" DESC LIMIT {2}""";
+        var older = boundary;
+        if (found.Count > 0)
+        {
+            var rowsWanted = (limit - found.Count) * (double)recentRows / found.Count * 3;
+            // ids per row over the whole table (the statistics' row count), else over the newest rows: a burst of new
+            // rows (an import) would make the span too short for the older ones
+            var perRow = bounds.Rows > recentRows
+                ? (Position(newest) - Position(oldest)) / bounds.Rows.Value
+                : (Position(newest) - Position(boundary)) / (recentRows - 1);
+            var cutoff = Position(boundary) - rowsWanted * perRow;
+            // a span of more than half of what is left is no cheaper than all of it
+            if (perRow > 0 && cutoff > (Position(oldest) + Position(boundary)) / 2)
+            {
+                var from = AtPosition(cutoff);
+                found.AddRange(await db.Database.SqlQueryRaw<IdMatch>(spanSql, tsquery, from, boundary, limit - found.Count).ToListAsync(ct));
+                if (found.Count >= limit) return Values(found);
+                older = from;
+            }
+        }
+        found.AddRange(await db.Database.SqlQueryRaw<IdMatch>(olderSql, tsquery, older, limit - found.Count).ToListAsync(ct));
+        return Values(found);
+    }
+
+    private static List<Guid> Values(List<IdMatch> matches) => [.. matches.Select(m => m.Value)];
+
+    /// <summary>Whether every id made before <paramref name="boundary"/> sorts before <paramref name="swept"/> too (uuid order is byte order).</summary>
+    private static bool IsAtOrAfter(Guid swept, Guid boundary)
+    {
+        Span<byte> a = stackalloc byte[16];
+        Span<byte> b = stackalloc byte[16];
+        swept.TryWriteBytes(a, bigEndian: true, out _);
+        boundary.TryWriteBytes(b, bigEndian: true, out _);
+        return a.SequenceCompareTo(b) >= 0;
+    }
+
+    /// <summary>Where a version 7 id falls in time: its 48-bit millisecond and 12-bit counter (see <c>Ids.New</c>).</summary>
+    private static double Position(Guid id)
+    {
+        Span<byte> b = stackalloc byte[16];
+        id.TryWriteBytes(b, bigEndian: true, out _);
+        ulong stamp = 0;
+        for (var i = 0; i < 6; i++) stamp = (stamp << 8) | b[i];
+        return (double)((stamp << 12) | ((ulong)(b[6] & 0x0F) << 8) | b[7]);
+    }
+
+    private static double Position(DateTimeOffset time) => (double)((ulong)Math.Max(0, time.ToUnixTimeMilliseconds()) << 12);
+
+    /// <summary>The smallest version 7 id at a position: every id made at or after it sorts at or after it.</summary>
+    private static Guid AtPosition(double position)
+    {
+        var p = (ulong)Math.Max(0, position);
+        var stamp = p >> 12;
+        Span<byte> b = stackalloc byte[16];
+        for (var i = 0; i < 6; i++) b[i] = (byte)(stamp >> (8 * (5 - i)));
+        b[6] = (byte)(0x70 | ((p >> 8) & 0x0F));
+        b[7] = (byte)p;
+        b[8] = 0x80;
+        return new Guid(b, bigEndian: true);
+    }
+
+    private sealed class IdBounds
+    {
+        public Guid? Newest { get; set; }
+        public Guid? Boundary { get; set; }
+        public Guid? Oldest { get; set; }
+        public double? Rows { get; set; }
+        public Guid? Swept { get; set; }
+    }
+
+    private sealed class IdMatch
+    {
+        public Guid Id { get; set; }
+        public Guid Value { get; set; }
+    }
+
+    private sealed class SweptBatch
+    {
+        public int Rows { get; set; }
+        public Guid? UpTo { get; set; }
+    }
+
+    private sealed class Expansion
+    {
+        public string Prefix { get; set; } = "";
+        public string Word { get; set; } = "";
     }
 }

@@ -3,10 +3,12 @@ using Loopdesk.Data;
 namespace Loopdesk.Search;
 
 /// <summary>
-/// On SQLite, indexes new tickets, messages and customers for search about once a second, many in one transaction
-/// (<see cref="SqliteSearchIndex.IndexPendingAsync"/>); a backlog goes in batches one after the other.
+/// The search index's background upkeep, about once a second (<see cref="ISearchIndex.CatchUpAsync"/>): on SQLite new
+/// tickets, messages and customers are indexed, many in one transaction (<see cref="SqliteSearchIndex.IndexPendingAsync"/>);
+/// on PostgreSQL the word list takes the words of new rows (<see cref="PostgresSearchIndex.SweepAsync"/>). A backlog goes
+/// in batches one after the other.
 /// </summary>
-public sealed class SqliteSearchIndexer(IServiceScopeFactory scopes, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<SqliteSearchIndexer> log)
+public sealed class SearchIndexer(ISearchIndex index, IServiceScopeFactory scopes, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<SearchIndexer> log)
     : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -27,11 +29,11 @@ public sealed class SqliteSearchIndexer(IServiceScopeFactory scopes, TimeProvide
                 return;
             }
         }
-        var taken = 0;
+        var more = false;
         while (!stoppingToken.IsCancellationRequested)
         {
-            // a full batch means more is waiting: go on at once
-            if (taken < SqliteSearchIndex.Batch)
+            // more is waiting: go on at once
+            if (!more)
             {
                 try
                 {
@@ -45,7 +47,7 @@ public sealed class SqliteSearchIndexer(IServiceScopeFactory scopes, TimeProvide
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                taken = await SqliteSearchIndex.IndexPendingAsync(scope.ServiceProvider.GetRequiredService<LoopdeskDb>(), SqliteSearchIndex.Batch, stoppingToken);
+                more = await index.CatchUpAsync(scope.ServiceProvider.GetRequiredService<LoopdeskDb>(), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -53,7 +55,7 @@ public sealed class SqliteSearchIndexer(IServiceScopeFactory scopes, TimeProvide
             }
             catch (Exception e)
             {
-                taken = 0;
+                more = false;
                 log.LogWarning(e, "Indexing new rows for search failed; trying again");
             }
         }

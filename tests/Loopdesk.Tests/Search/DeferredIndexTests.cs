@@ -118,7 +118,7 @@ public sealed class DeferredIndexTests(SqliteApp app) : IClassFixture<SqliteApp>
         while (await PendingAsync("t", ticket.Id.ToString()) > 0)
         {
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), "the background indexer did not take the ticket within 20 s");
-            app.Clock.Advance(SqliteSearchIndexer.Interval);
+            app.Clock.Advance(SearchIndexer.Interval);
             await Task.Delay(50, Ct);
         }
         Assert.Equal(1, await IndexedAsync("ticket_fts_rows", "ticket_id", ticket.Id.ToString()));
