@@ -487,16 +487,13 @@ internal sealed class PostgresStore : Store
         // what autovacuum does on a running installation, done now so that the plans measured do not depend on its timing
         await using var connection = await _source.OpenConnectionAsync(ct);
         foreach (var table in Rows.All) await ExecuteAsync(connection, $"{(vacuum ? "VACUUM (ANALYZE)" : "ANALYZE")} \"{table.Name}\"", ct);
-        // the server's background pass adds the words of new rows to the search word list, once their ids are a minute
-        // old; it is run to the end here, with the same margin, rather than waited for
+        // the server's background pass adds the words of new rows to the search word list once their ids are a minute
+        // old, a batch a second; the seeded rows are all committed, so they are taken to the end here rather than waited for
         var options = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Loopdesk.Data.PostgresLoopdeskDb>();
         Loopdesk.Data.DatabaseSetup.ConfigurePostgres(options, ConnectionString);
         await using (var db = new Loopdesk.Data.PostgresLoopdeskDb(options.Options))
         {
-            var index = new Loopdesk.Search.PostgresSearchIndex(TimeProvider.System);
-            while (await index.CatchUpAsync(db, ct))
-            {
-            }
+            await Loopdesk.Search.PostgresSearchIndex.SweepAllAsync(db, ct);
         }
         await ExecuteAsync(connection, "CHECKPOINT", ct);
     }

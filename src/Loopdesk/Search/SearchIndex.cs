@@ -157,8 +157,8 @@ public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = Pos
     /// <summary>The word list takes rows whose id is older than this: a transaction that wrote a row commits well within it.</summary>
     public static readonly TimeSpan SweepMargin = TimeSpan.FromMinutes(1);
 
-    /// <summary>The most rows one background pass takes the words of, per table.</summary>
-    public const int SweepBatch = 20_000;
+    /// <summary>The most rows one background pass takes the words of, per table: an import is taken in gently, a batch a second.</summary>
+    public const int SweepBatch = 5_000;
 
     /// <summary>A prefix that stands for more words than this is asked of the index as a prefix.</summary>
     private const int MaxExpansion = 64;
@@ -186,15 +186,31 @@ public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = Pos
 
     /// <summary>
     /// One background pass: the words of changed rows, then of up to <see cref="SweepBatch"/> new rows of each table
-    /// whose ids are older than <see cref="SweepMargin"/>, in id order. True when a table had more than one batch waiting.
+    /// whose ids are older than <see cref="SweepMargin"/>, in id order. Never asks for the next pass at once: until the
+    /// list has caught up, searches use prefixes, which costs them time but no results.
     /// </summary>
     public async Task<bool> CatchUpAsync(LoopdeskDb db, CancellationToken ct)
     {
         await RecheckAsync(db, ct);
         var before = AtPosition(Position(clock.GetUtcNow() - SweepMargin));
-        var more = false;
-        foreach (var table in Tables) more |= await SweepAsync(db, table, before, SweepBatch, ct) == SweepBatch;
-        return more;
+        foreach (var table in Tables) await SweepAsync(db, table, before, SweepBatch, ct);
+        return false;
+    }
+
+    /// <summary>
+    /// The words of every row there is, without the margin: for when no transaction that writes tickets or messages can
+    /// be in flight (an import that has finished, the load harness after seeding). Returns how many rows it took.
+    /// </summary>
+    public static async Task<int> SweepAllAsync(LoopdeskDb db, CancellationToken ct)
+    {
+        var everything = new Guid("ffffffff-ffff-7fff-bfff-ffffffffffff");
+        var taken = 0;
+        foreach (var table in Tables)
+        {
+            for (int n; (n = await SweepAsync(db, table, everything, 50_000, ct)) > 0;) taken += n;
+        }
+        await RecheckAsync(db, ct);
+        return taken;
     }
 
     /// <summary>
