@@ -194,14 +194,15 @@ public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = Pos
         await RecheckAsync(db, ct);
         var before = AtPosition(Position(clock.GetUtcNow() - SweepMargin));
         foreach (var table in Tables) await SweepAsync(db, table, before, SweepBatch, ct);
-        await SummarizeAsync(db, ct);
         return false;
     }
 
     /// <summary>
-    /// Summarizes the pages added since the last pass in the BRIN indexes on the ids (the last, partly filled range
+    /// Summarizes the pages added since the last summary in the BRIN indexes on the ids (the last, partly filled range
     /// too; inserts then keep its summary up to date). Until then a BRIN index counts new pages as matching any span,
-    /// which would make a search's span step read every match on them. VACUUM does the same, but seldom.
+    /// which would make a search's span step read every match on them. The indexes summarize a range by themselves
+    /// when it fills (<c>autosummarize</c>, done by autovacuum) and VACUUM does the rest; this is for after a bulk load.
+    /// It waits for a running VACUUM of the table (same lock), so it is not part of the background pass.
     /// </summary>
     private static async Task SummarizeAsync(LoopdeskDb db, CancellationToken ct)
     {

@@ -12,7 +12,8 @@ namespace Loopdesk.Data.Migrations.Postgres;
 /// <item>Block-range (BRIN) indexes on the time-ordered ids of tickets and messages. Rows are appended in id order, so
 /// each range of table pages holds a narrow span of ids; the planner combines this index with the full-text index
 /// (BitmapAnd) and reads only the matching rows of the pages of a recent span of ids. A BRIN index is a few pages per
-/// million rows and costs inserts almost nothing.</item>
+/// million rows and costs inserts almost nothing; with <c>autosummarize</c> autovacuum summarizes each range of pages
+/// once it is full.</item>
 /// <item>The list of every word in the search columns of tickets and messages (<c>search_words</c>), so that a word
 /// typed as a prefix ("rout") can be asked of the full-text index as the words it stands for (router, routers,
 /// routing): GIN answers those from its posting lists, where a prefix makes it collect and test every row of every
@@ -27,8 +28,8 @@ public partial class SearchWindows : Migration
 {
     protected override void Up(MigrationBuilder migrationBuilder)
     {
-        migrationBuilder.Sql("""CREATE INDEX "IX_Tickets_Id_Brin" ON "Tickets" USING brin ("Id") WITH (pages_per_range = 16);""");
-        migrationBuilder.Sql("""CREATE INDEX "IX_Messages_Id_Brin" ON "Messages" USING brin ("Id") WITH (pages_per_range = 16);""");
+        migrationBuilder.Sql("""CREATE INDEX "IX_Tickets_Id_Brin" ON "Tickets" USING brin ("Id") WITH (pages_per_range = 16, autosummarize = on);""");
+        migrationBuilder.Sql("""CREATE INDEX "IX_Messages_Id_Brin" ON "Messages" USING brin ("Id") WITH (pages_per_range = 16, autosummarize = on);""");
         migrationBuilder.Sql("""CREATE TABLE search_words (word text COLLATE "C" PRIMARY KEY);""");
         migrationBuilder.Sql("""CREATE TABLE search_words_swept (name text PRIMARY KEY, last_id uuid NOT NULL);""");
         migrationBuilder.Sql("""INSERT INTO search_words_swept (name, last_id) VALUES ('Tickets', '00000000-0000-0000-0000-000000000000'), ('Messages', '00000000-0000-0000-0000-000000000000');""");
