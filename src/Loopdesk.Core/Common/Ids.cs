@@ -45,4 +45,30 @@ public static class Ids
         bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F));
         return new Guid(bytes, bigEndian: true);
     }
+
+    /// <summary>Where an id made by <see cref="New"/> falls: its millisecond and counter as one number, larger for later ids.</summary>
+    public static long Position(Guid id)
+    {
+        Span<byte> b = stackalloc byte[16];
+        id.TryWriteBytes(b, bigEndian: true, out _);
+        long stamp = 0;
+        for (var i = 0; i < 6; i++) stamp = (stamp << 8) | b[i];
+        return (stamp << 12) | ((long)(b[6] & 0x0F) << 8) | b[7];
+    }
+
+    /// <summary>The position of the first id made at <paramref name="time"/>.</summary>
+    public static long Position(DateTimeOffset time) => Math.Max(0, time.ToUnixTimeMilliseconds()) << 12;
+
+    /// <summary>The smallest id at a position: every id made at or after it sorts at or after it.</summary>
+    public static Guid First(long position)
+    {
+        var p = Math.Max(0, position);
+        var stamp = p >> 12;
+        Span<byte> b = stackalloc byte[16];
+        for (var i = 0; i < 6; i++) b[i] = (byte)(stamp >> (8 * (5 - i)));
+        b[6] = (byte)(0x70 | ((p >> 8) & 0x0F));
+        b[7] = (byte)p;
+        b[8] = 0x80;
+        return new Guid(b, bigEndian: true);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Loopdesk.Core.Common;
 using Loopdesk.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -193,7 +194,7 @@ public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = Pos
     public async Task<bool> CatchUpAsync(LoopdeskDb db, CancellationToken ct)
     {
         await RecheckAsync(db, ct);
-        var before = AtPosition(Position(clock.GetUtcNow() - SweepMargin));
+        var before = Ids.First(Ids.Position(clock.GetUtcNow() - SweepMargin));
         foreach (var table in Tables) await SweepAsync(db, table, before, SweepBatch, ct);
         await CleanPendingAsync(db, ct);
         return false;
@@ -368,13 +369,13 @@ public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = Pos
             // ids per row over the whole table (the statistics' row count), else over the newest rows: a burst of new
             // rows (an import) would make the span too short for the older ones
             var perRow = bounds.Rows > recentRows
-                ? (Position(newest) - Position(oldest)) / bounds.Rows.Value
-                : (Position(newest) - Position(boundary)) / (recentRows - 1);
-            var cutoff = Position(boundary) - rowsWanted * perRow;
+                ? (Ids.Position(newest) - Ids.Position(oldest)) / bounds.Rows.Value
+                : (Ids.Position(newest) - Ids.Position(boundary)) / (double)(recentRows - 1);
+            var cutoff = Ids.Position(boundary) - rowsWanted * perRow;
             // a span of more than half of what is left is no cheaper than all of it
-            if (perRow > 0 && cutoff > (Position(oldest) + Position(boundary)) / 2)
+            if (perRow > 0 && cutoff > (Ids.Position(oldest) + (double)Ids.Position(boundary)) / 2)
             {
-                var from = AtPosition(cutoff);
+                var from = Ids.First((long)cutoff);
                 found.AddRange(await db.Database.SqlQueryRaw<IdMatch>(spanSql, tsquery, from, boundary, limit - found.Count).ToListAsync(ct));
                 if (found.Count >= limit) return Values(found);
                 older = from;
@@ -394,31 +395,6 @@ public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = Pos
         swept.TryWriteBytes(a, bigEndian: true, out _);
         boundary.TryWriteBytes(b, bigEndian: true, out _);
         return a.SequenceCompareTo(b) >= 0;
-    }
-
-    /// <summary>Where a version 7 id falls in time: its 48-bit millisecond and 12-bit counter (see <c>Ids.New</c>).</summary>
-    private static double Position(Guid id)
-    {
-        Span<byte> b = stackalloc byte[16];
-        id.TryWriteBytes(b, bigEndian: true, out _);
-        ulong stamp = 0;
-        for (var i = 0; i < 6; i++) stamp = (stamp << 8) | b[i];
-        return (double)((stamp << 12) | ((ulong)(b[6] & 0x0F) << 8) | b[7]);
-    }
-
-    private static double Position(DateTimeOffset time) => (double)((ulong)Math.Max(0, time.ToUnixTimeMilliseconds()) << 12);
-
-    /// <summary>The smallest version 7 id at a position: every id made at or after it sorts at or after it.</summary>
-    private static Guid AtPosition(double position)
-    {
-        var p = (ulong)Math.Max(0, position);
-        var stamp = p >> 12;
-        Span<byte> b = stackalloc byte[16];
-        for (var i = 0; i < 6; i++) b[i] = (byte)(stamp >> (8 * (5 - i)));
-        b[6] = (byte)(0x70 | ((p >> 8) & 0x0F));
-        b[7] = (byte)p;
-        b[8] = 0x80;
-        return new Guid(b, bigEndian: true);
     }
 
     private sealed class IdBounds

@@ -1,4 +1,5 @@
 using Loopdesk.Core.Agents;
+using Loopdesk.Core.Common;
 using Loopdesk.Data;
 using Loopdesk.Search;
 using Loopdesk.Tests.Infrastructure;
@@ -103,9 +104,8 @@ public sealed class PostgresSearchWindowTests(PostgresApp app) : IClassFixture<P
         await SweepAllAsync();
         var fresh = await client.CreateTicketAsync($"Fresh {p}fresh", Ct, body: "Plain text.");
 
-        // the pass's clock at the moment the ticket's id was made (its first 48 bits are that millisecond)
-        var made = fresh.Id.ToByteArray(bigEndian: true).Take(6).Aggregate(0L, (ms, b) => (ms << 8) | b);
-        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(made));
+        // the pass's clock at the moment the ticket's id was made
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(Ids.Position(fresh.Id) >> 12));
         var index = new PostgresSearchIndex(clock);
         await WithDbAsync(db => index.CatchUpAsync(db, Ct));
         Assert.False(await ListedAsync($"{p}fresh"));
