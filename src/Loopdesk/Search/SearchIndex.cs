@@ -196,9 +196,22 @@ public sealed class PostgresSearchIndex(TimeProvider clock, int recentRows = Pos
         await RecheckAsync(db, ct);
         var before = Ids.First(Ids.Position(clock.GetUtcNow() - SweepMargin));
         foreach (var table in Tables) await SweepAsync(db, table, before, SweepBatch, ct);
-        await CleanPendingAsync(db, ct);
+        if (_mayCleanPending)
+        {
+            try
+            {
+                await CleanPendingAsync(db, ct);
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // only the indexes' owner may: a database user that did not create them leaves the lists to VACUUM
+                _mayCleanPending = false;
+            }
+        }
         return false;
     }
+
+    private bool _mayCleanPending = true;
 
     /// <summary>
     /// Moves the GIN indexes' pending lists into the indexes proper. A GIN index takes new rows into a pending list first
