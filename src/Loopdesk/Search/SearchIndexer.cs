@@ -5,8 +5,8 @@ namespace Loopdesk.Search;
 /// <summary>
 /// The search index's background upkeep, about once a second (<see cref="ISearchIndex.CatchUpAsync"/>): on SQLite new
 /// tickets, messages and customers are indexed, many in one transaction (<see cref="SqliteSearchIndex.IndexPendingAsync"/>);
-/// on PostgreSQL the word list takes the words of new rows (<see cref="PostgresSearchIndex.SweepAsync"/>). A backlog goes
-/// in batches one after the other.
+/// on PostgreSQL the word list takes the words of new rows (<see cref="PostgresSearchIndex.SweepAsync"/>). On SQLite a
+/// backlog goes in batches one after the other; on PostgreSQL a batch a second.
 /// </summary>
 public sealed class SearchIndexer(ISearchIndex index, IServiceScopeFactory scopes, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<SearchIndexer> log)
     : BackgroundService
