@@ -57,8 +57,8 @@ public sealed class CustomerLookup
         {
             foreach (var c in await db.WithIdentitiesAsync(IdentityKind.Email, emails, ct)) lookup.Remember(c);
             var domains = emails.Select(e => e[(e.IndexOf('@', StringComparison.Ordinal) + 1)..]).Distinct().ToList();
-            foreach (var o in await db.Organizations.Where(o => o.Domain != null && domains.Contains(o.Domain)).Select(o => new { o.Id, o.Domain }).ToListAsync(ct))
-                lookup._organizationByDomain.TryAdd(o.Domain!, o.Id);
+            await foreach (var o in OrganizationsByDomain.For(db)(db, domains).WithCancellation(ct))
+                lookup._organizationByDomain.TryAdd(o.Domain, o.Id);
         }
         if (tails.Count > 0)
         {
@@ -66,6 +66,11 @@ public sealed class CustomerLookup
         }
         return lookup;
     }
+
+    private sealed record DomainOwner(Guid Id, string Domain);
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<string>, IAsyncEnumerable<DomainOwner>>> OrganizationsByDomain = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<string> domains) => db.Organizations.Where(o => o.Domain != null && domains.Contains(o.Domain)).Select(o => new DomainOwner(o.Id, o.Domain!))));
 
     /// <summary>The customer this contact comes from, made (and added to <paramref name="db"/>) when nobody knows them.</summary>
     public Customer Resolve(LoopdeskDb db, string? name, string? email, string? phone, DateTimeOffset now)

@@ -65,8 +65,7 @@ public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions
     {
         var db = r.Db;
         var ticketId = r.Ticket.Id;
-        var lastInbound = await db.InboundMails.AsNoTracking().Where(m => m.TicketId == ticketId && m.State == InboundState.Processed && m.FromAddress != null)
-            .OrderByDescending(m => m.ReceivedAt).Select(m => new { m.MailboxId, m.FromAddress }).FirstOrDefaultAsync(ct);
+        var lastInbound = await LastInbound.For(db)(db, ticketId, ct);
         var all = mailboxes.All;
         var mailbox = all.FirstOrDefault(m => m.Id == lastInbound?.MailboxId && m.Active && m.Sends)
             ?? all.FirstOrDefault(m => m.IsDefault && m.Active && m.Sends)
@@ -97,13 +96,38 @@ public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions
         var since = at.AddHours(-1);
         var customerId = r.Customer.Id;
         var messageId = r.Message.Id;
-        var earlier = await db.Messages.Where(m => m.AuthorKind == ActorKind.System && m.Channel == Channel.Email && m.Direction == MessageDirection.Outbound
+        return await AutomaticBefore.For(db)(db, customerId, since, at, messageId, ct) >= limit;
+    }
+
+    // the look-ups of every delivery, compiled once (see CompiledQuery)
+    private sealed record InboundSource(Guid? MailboxId, string? FromAddress);
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<InboundSource?>>> LastInbound = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid ticketId, CancellationToken ct) => db.InboundMails.AsNoTracking()
+            .Where(m => m.TicketId == ticketId && m.State == InboundState.Processed && m.FromAddress != null)
+            .OrderByDescending(m => m.ReceivedAt).Select(m => new InboundSource(m.MailboxId, m.FromAddress)).FirstOrDefault()));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, DateTimeOffset, DateTimeOffset, Guid, CancellationToken, Task<int>>> AutomaticBefore = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid customerId, DateTimeOffset since, DateTimeOffset at, Guid messageId, CancellationToken ct) => db.Messages
+            .Where(m => m.AuthorKind == ActorKind.System && m.Channel == Channel.Email && m.Direction == MessageDirection.Outbound
                 && !m.Internal && m.RecordedAt >= since && (m.RecordedAt < at || (m.RecordedAt == at && m.Id.CompareTo(messageId) < 0))
                 && m.Delivery != null && m.Delivery != DeliveryState.Suppressed && m.Delivery != DeliveryState.Failed)
             .Join(db.Tickets.Where(t => t.CustomerId == customerId), m => m.TicketId, t => t.Id, (m, t) => m.Id)
-            .CountAsync(ct);
-        return earlier >= limit;
-    }
+            .Count()));
+
+    private sealed record Earlier(string Id, DateTimeOffset At);
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, IAsyncEnumerable<Earlier>>> ReceivedOn = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid ticketId) => db.MailIds.AsNoTracking().Where(m => m.TicketId == ticketId && m.MessageId != null).OrderBy(m => m.CreatedAt)
+            .Select(m => new Earlier(m.Key, m.CreatedAt))));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, Guid, DateTimeOffset, IAsyncEnumerable<SentBefore>>> SentOn = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid ticketId, Guid messageId, DateTimeOffset until) => db.Messages.AsNoTracking()
+            .Where(m => m.TicketId == ticketId && m.Direction == MessageDirection.Outbound && m.Channel == Channel.Email
+                && !m.Internal && m.Id != messageId && m.RecordedAt <= until && m.Delivery != null)
+            .Select(m => new SentBefore(m.Id, m.RecordedAt))));
+
+    private sealed record SentBefore(Guid Id, DateTimeOffset At);
 
     private async Task<MimeMessage> ComposeAsync(LoopdeskDb db, DeliveryRequest r, Mailbox mailbox, string to, bool automatic, CancellationToken ct)
     {
@@ -123,17 +147,13 @@ public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions
         mail.Date = r.Message.OccurredAt;
 
         // the conversation: every message id we received on the ticket and every mail we sent on it before this one
-        var received = await db.MailIds.AsNoTracking().Where(m => m.TicketId == t.Id && m.MessageId != null).OrderBy(m => m.CreatedAt)
-            .Select(m => new { m.Key, m.CreatedAt }).ToListAsync(ct);
-        var messageId = r.Message.Id;
-        var sent = await db.Messages.AsNoTracking().Where(m => m.TicketId == t.Id && m.Direction == MessageDirection.Outbound && m.Channel == Channel.Email
-                && !m.Internal && m.Id != messageId && m.RecordedAt <= r.Message.RecordedAt && m.Delivery != null)
-            .Select(m => new { m.Id, m.RecordedAt }).ToListAsync(ct);
-        var chain = received.Select(x => (Id: x.Key, At: x.CreatedAt))
-            .Concat(sent.Select(x => (Id: MailIngest.MessageIdFor(x.Id, mailbox.Domain), At: x.RecordedAt)))
+        var received = await ReceivedOn.For(db)(db, t.Id).ToListAsync(ct);
+        var sent = await SentOn.For(db)(db, t.Id, r.Message.Id, r.Message.RecordedAt).ToListAsync(ct);
+        var chain = received.Select(x => (x.Id, x.At))
+            .Concat(sent.Select(x => (Id: MailIngest.MessageIdFor(x.Id, mailbox.Domain), x.At)))
             .OrderBy(x => x.At).Select(x => x.Id).Distinct().ToList();
         if (chain.Count > 20) chain = [chain[0], .. chain[^19..]];
-        var lastReceived = received.LastOrDefault()?.Key;
+        var lastReceived = received.LastOrDefault()?.Id;
         if (lastReceived is not null) mail.InReplyTo = lastReceived;
         else if (chain.Count > 0) mail.InReplyTo = chain[^1];
         foreach (var id in chain) mail.References.Add(id);

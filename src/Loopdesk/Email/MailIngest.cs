@@ -175,7 +175,7 @@ public sealed partial class MailIngest(
         mail.MailKey = key;
 
         // nothing twice: the same Message-ID (another mailbox, a repeat delivery) is on a ticket already
-        if (await db.MailIds.AsNoTracking().FirstOrDefaultAsync(m => m.Key == key, ct) is { } seen)
+        if (await MailIdByKey.For(db)(db, key, ct) is { } seen)
         {
             mail.TicketId = seen.TicketId;
             mail.Reference = await db.Tickets.Where(t => t.Id == seen.TicketId).Select(t => t.Reference).FirstOrDefaultAsync(ct);
@@ -308,13 +308,12 @@ public sealed partial class MailIngest(
             var ids = parsed.ThreadIds.Take(100).ToList();
             var ourMessages = ids.Select(OurMessageId).OfType<Guid>().ToList();
             Guid? ticketId = null;
-            if (ourMessages.Count > 0)
-                ticketId = await db.Messages.Where(m => ourMessages.Contains(m.Id)).OrderByDescending(m => m.RecordedAt).Select(m => (Guid?)m.TicketId).FirstOrDefaultAsync(ct);
-            ticketId ??= await db.MailIds.Where(m => ids.Contains(m.Key)).OrderByDescending(m => m.CreatedAt).Select(m => (Guid?)m.TicketId).FirstOrDefaultAsync(ct);
-            if (ticketId is { } found) return await db.Tickets.FirstOrDefaultAsync(t => t.Id == found, ct);
+            if (ourMessages.Count > 0) ticketId = await TicketOfMessages.For(db)(db, ourMessages, ct);
+            ticketId ??= await TicketOfMailIds.For(db)(db, ids, ct);
+            if (ticketId is { } found) return await TicketById.For(db)(db, found, ct);
         }
         if (MailText.ReferenceIn(parsed.Subject) is { } reference
-            && await db.Tickets.FirstOrDefaultAsync(t => t.Reference == reference, ct) is { } byReference
+            && await TicketByReference.For(db)(db, reference, ct) is { } byReference
             && (byReference.CustomerId == customerId || byReference.Followers.Contains(customerId)))
         {
             return byReference;
@@ -328,8 +327,7 @@ public sealed partial class MailIngest(
         if (parsed.ThreadIds.Count == 0) return false;
         var ids = parsed.ThreadIds.Take(100).ToList();
         var since = now.AddMinutes(-10);
-        var id = mail.Id;
-        return await db.InboundMails.AnyAsync(m => m.MailKey != null && ids.Contains(m.MailKey) && m.State == InboundState.Pending && m.Id != id && m.ReceivedAt >= since, ct);
+        return await ParentWaiting.For(db)(db, ids, mail.Id, since, ct);
     }
 
     /// <summary>The latest open ticket of a sender who opened many in a short time, so a storm becomes one ticket.</summary>
@@ -337,10 +335,37 @@ public sealed partial class MailIngest(
     {
         if (Options.StormThreshold <= 0) return null;
         var since = now.AddSeconds(-Options.StormWindowSeconds);
-        var recent = db.Tickets.Where(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since);
-        if (await recent.CountAsync(ct) < Options.StormThreshold) return null;
-        return await recent.Where(t => t.Status != TicketStatus.Closed).OrderByDescending(t => t.CreatedAt).FirstOrDefaultAsync(ct);
+        if (await RecentEmailTickets.For(db)(db, customerId, since, ct) < Options.StormThreshold) return null;
+        return await LatestOpenEmailTicket.For(db)(db, customerId, since, ct);
     }
+
+    // the look-ups every inbound message makes, compiled once (see CompiledQuery)
+    private static readonly CompiledQuery<Func<LoopdeskDb, string, CancellationToken, Task<MailThreadId?>>> MailIdByKey = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, string key, CancellationToken ct) => db.MailIds.AsNoTracking().FirstOrDefault(m => m.Key == key)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, CancellationToken, Task<Guid?>>> TicketOfMessages = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ids, CancellationToken ct) => db.Messages.Where(m => ids.Contains(m.Id)).OrderByDescending(m => m.RecordedAt).Select(m => (Guid?)m.TicketId).FirstOrDefault()));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<string>, CancellationToken, Task<Guid?>>> TicketOfMailIds = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<string> keys, CancellationToken ct) => db.MailIds.Where(m => keys.Contains(m.Key)).OrderByDescending(m => m.CreatedAt).Select(m => (Guid?)m.TicketId).FirstOrDefault()));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<Ticket?>>> TicketById = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Tickets.FirstOrDefault(t => t.Id == id)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, string, CancellationToken, Task<Ticket?>>> TicketByReference = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, string reference, CancellationToken ct) => db.Tickets.FirstOrDefault(t => t.Reference == reference)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<string>, Guid, DateTimeOffset, CancellationToken, Task<bool>>> ParentWaiting = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<string> keys, Guid self, DateTimeOffset since, CancellationToken ct) => db.InboundMails.Any(m =>
+            m.MailKey != null && keys.Contains(m.MailKey) && m.State == InboundState.Pending && m.Id != self && m.ReceivedAt >= since)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, DateTimeOffset, CancellationToken, Task<int>>> RecentEmailTickets = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid customerId, DateTimeOffset since, CancellationToken ct) => db.Tickets.Count(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, DateTimeOffset, CancellationToken, Task<Ticket?>>> LatestOpenEmailTicket = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, Guid customerId, DateTimeOffset since, CancellationToken ct) => db.Tickets
+            .Where(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since && t.Status != TicketStatus.Closed)
+            .OrderByDescending(t => t.CreatedAt).FirstOrDefault()));
 
     private async Task<MailOutcome> BounceAsync(LoopdeskDb db, InboundMail mail, MailBounce bounce, string key, DateTimeOffset now, CancellationToken ct)
     {

@@ -32,7 +32,7 @@ public static class JobScheduling
     {
         var json = Wire.Json(payload);
         // unsaved: the timer's ticket is being created in this transaction, so no stored row can hold the key
-        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? (unsaved ? null : await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct));
+        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? (unsaved ? null : await JobByKey.For(db)(db, key, ct));
         if (job is null)
         {
             job = new Job(kind, json, dueAt, now, ticketId, key);
@@ -51,9 +51,12 @@ public static class JobScheduling
     /// <summary>Removes the timer named <paramref name="key"/>, if it is set.</summary>
     public static async Task CancelAsync(this LoopdeskDb db, string key, CancellationToken ct, bool unsaved = false)
     {
-        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? (unsaved ? null : await db.Jobs.FirstOrDefaultAsync(j => j.Key == key, ct));
+        var job = db.Jobs.Local.FirstOrDefault(j => j.Key == key) ?? (unsaved ? null : await JobByKey.For(db)(db, key, ct));
         if (job is not null) db.Jobs.Remove(job);
     }
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, string, CancellationToken, Task<Job?>>> JobByKey = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, string key, CancellationToken ct) => db.Jobs.FirstOrDefault(j => j.Key == key)));
 
     /// <summary>Removes every timer of a ticket whose key starts with <paramref name="keyPrefix"/>.</summary>
     public static async Task CancelAllAsync(this LoopdeskDb db, Guid ticketId, string keyPrefix, CancellationToken ct)

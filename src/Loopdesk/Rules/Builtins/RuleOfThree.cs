@@ -23,13 +23,16 @@ public sealed class RuleOfThree : BuiltinRule
         ["callbackWithinSeconds"] = new(SettingKind.Seconds, 14_400, "When a requested callback is due.", 60, 604_800),
     };
 
+    private static readonly Data.CompiledQuery<Func<Data.LoopdeskDb, Guid, IAsyncEnumerable<Turn>>> SavedTurns = new(() => EF.CompileAsyncQuery(
+        (Data.LoopdeskDb db, Guid ticketId) => db.Messages.AsNoTracking().Where(m => m.TicketId == ticketId && !m.Internal)
+            .Select(m => new Turn(m.Id, m.Direction, m.Channel, m.AuthorKind, m.OccurredAt))));
+
     public override async Task OnEventAsync(RuleContext c, CancellationToken ct)
     {
         var t = c.Ticket;
         if (!Unresolved(t)) return;
         // a ticket opened in this save has no messages stored yet: nothing to read
-        var saved = c.IsNew ? [] : await c.Db.Messages.AsNoTracking().Where(m => m.TicketId == t.Id && !m.Internal)
-            .Select(m => new Turn(m.Id, m.Direction, m.Channel, m.AuthorKind, m.OccurredAt)).ToListAsync(ct);
+        var saved = c.IsNew ? [] : await SavedTurns.For(c.Db)(c.Db, t.Id).ToListAsync(ct);
         var savedIds = saved.Select(m => m.Id).ToHashSet();
         var all = saved.Concat(t.Messages.Where(m => !m.Internal && !savedIds.Contains(m.Id))
                 .Select(m => new Turn(m.Id, m.Direction, m.Channel, m.AuthorKind, m.OccurredAt)))
