@@ -115,19 +115,34 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     {
         if (IsPostgres) return NoGate.Instance;
         var gate = SqliteWriteGates.GetOrAdd(Database.GetConnectionString() ?? "", _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(ct);
+        var asked = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (!gate.Wait(0, CancellationToken.None))
+        {
+            await gate.WaitAsync(ct);
+            GateWaited.Add(System.Diagnostics.Stopwatch.GetElapsedTime(asked).TotalSeconds);
+        }
         return new Held(gate);
     }
 
     private sealed class Held(SemaphoreSlim gate) : IDisposable
     {
+        private readonly long _since = System.Diagnostics.Stopwatch.GetTimestamp();
         private int _released;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+            if (Interlocked.Exchange(ref _released, 1) != 0) return;
+            gate.Release();
+            GateHeld.Add(System.Diagnostics.Stopwatch.GetElapsedTime(_since).TotalSeconds);
         }
     }
+
+    // how busy SQLite's one writer is: the gate held (writing) and waited for, in seconds, summed over all writers
+    private static readonly System.Diagnostics.Metrics.Meter GateMeter = new(Platform.LoopdeskMetrics.MeterName);
+    private static readonly System.Diagnostics.Metrics.Counter<double> GateHeld = GateMeter.CreateCounter<double>("loopdesk.sqlite.write_gate.held", "s",
+        "Time SQLite's write gate was held by a writer of this process");
+    private static readonly System.Diagnostics.Metrics.Counter<double> GateWaited = GateMeter.CreateCounter<double>("loopdesk.sqlite.write_gate.waited", "s",
+        "Time writers of this process waited for SQLite's write gate, summed over writers");
 
     private sealed class NoGate : IDisposable
     {

@@ -68,6 +68,13 @@ public abstract class HostTests(LoopdeskApp app)
         await client.CreateTicketAsync("Counted", Ct);
         var text = await client.GetStringAsync("/metrics", Ct);
         Assert.Contains("loopdesk_tickets_created", text, StringComparison.Ordinal);
+        if (app.Provider == "sqlite")
+        {
+            // SQLite's one writer: how long it was held (the ticket above took it)
+            var held = text.Split('\n').FirstOrDefault(l => l.StartsWith("loopdesk_sqlite_write_gate_held_seconds_total{", StringComparison.Ordinal));
+            Assert.NotNull(held);
+            Assert.True(double.Parse(held.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture) > 0, held);
+        }
     }
 
     [Fact]
