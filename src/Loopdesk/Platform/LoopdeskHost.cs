@@ -31,6 +31,9 @@ public static class LoopdeskHost
 
     public static WebApplicationBuilder CreateBuilder(string[] args)
     {
+        // the legacy charsets mail still arrives in (GB2312, Shift_JIS, ISO-2022-JP, KOI8-R, Windows-125x), before
+        // anything uses MimeKit: it takes stock of the encodings there are the first time it looks one up
+        System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
         // settings files sit beside the binary, wherever it is started from; relative data paths stay relative to the working directory
         var contentRootGiven = args.Any(a => a.StartsWith("--contentRoot", StringComparison.OrdinalIgnoreCase));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = contentRootGiven ? null : AppContext.BaseDirectory });
