@@ -133,10 +133,12 @@ public sealed class WorkspaceHost : IAsyncLifetime
         page.SetDefaultNavigationTimeout(30_000);
         page.Console += (_, m) => { if (m.Type is "error" or "warning") Console.WriteLine($"browser {m.Type}: {m.Text}"); };
         await SignInAsync(page, email, password);
-        await page.WaitForURLAsync("**/inbox/mine");
+        // the redirect is enough: the page's load event (every script and style fetched) is not waited for, as it can
+        // take long on a busy machine; the circuit being ready below is what the tests need
+        await page.WaitForURLAsync("**/inbox/mine", new() { WaitUntil = WaitUntilState.Commit });
         try
         {
-            await WaitForCircuitAsync(page);
+            await page.Locator("[data-circuit=ready]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
         }
         catch (TimeoutException)
         {
