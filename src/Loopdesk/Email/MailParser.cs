@@ -49,8 +49,8 @@ public static partial class MailParser
 {
     public const int MaxDepth = 64;
 
-    // the legacy charsets mail still arrives in (GB2312, Shift_JIS, ISO-2022-JP, KOI8-R, Windows-125x) live in the code pages provider
-    static MailParser() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+    // the legacy charsets mail still arrives in (GB2312, Shift_JIS, ISO-2022-JP, KOI8-R, Windows-125x) come from the
+    // code pages provider, registered as the host starts (LoopdeskHost.CreateBuilder)
 
     public static ParsedMail Parse(byte[] raw, long maxFileBytes)
     {
