@@ -18,6 +18,7 @@ public static class EmailSetup
         services.AddSingleton<Tickets.FileStore>();
         services.AddSingleton<MailboxCache>();
         services.AddSingleton<MailIngest>();
+        services.AddHostedService(sp => sp.GetRequiredService<MailIngest>());
         services.AddSingleton<IJobHandler, MailProcessHandler>();
         services.AddSingleton<IJobHandler, MailSweepHandler>();
         services.AddSingleton<SmtpPool>();

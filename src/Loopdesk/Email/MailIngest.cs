@@ -18,6 +18,9 @@ namespace Loopdesk.Email;
 /// <summary>What became of one inbound message.</summary>
 public sealed record MailOutcome(Guid InboundId, InboundState State, string? Reference, Guid? TicketId, string? Note, bool Duplicate);
 
+/// <summary>A raw message as read: the parsed message, or why it could not be read.</summary>
+public sealed record MailReading(ParsedMail? Mail, string? Error);
+
 /// <summary>
 /// The one pipeline all inbound mail goes through, however it came (IMAP, the inbound webhook, an MTA pipe). The raw
 /// message is committed first, with a job to process it; processing then reads it, threads it, finds the customer and
@@ -26,7 +29,7 @@ public sealed record MailOutcome(Guid InboundId, InboundState State, string? Ref
 /// </summary>
 public sealed partial class MailIngest(
     IServiceScopeFactory scopes, TimeProvider clock, IOptions<LoopdeskOptions> options, FileStore files, HtmlCleaner html,
-    TemplateStore templates, Outbound outbound, MailboxCache mailboxes, Platform.Auth.StaffCache staff, ILogger<MailIngest> log)
+    TemplateStore templates, Outbound outbound, MailboxCache mailboxes, Platform.Auth.StaffCache staff, ILogger<MailIngest> log) : IHostedService, IAsyncDisposable
 {
     public const string ProcessKind = "mail.process";
 
@@ -60,11 +63,183 @@ public sealed partial class MailIngest(
         return mail;
     }
 
-    /// <summary>Stores and processes at once (the webhook, the CLI): the answer names the ticket.</summary>
+    /// <summary>
+    /// Stores and processes at once (the webhook): the answer names the ticket. Messages that arrive together are stored
+    /// in one transaction, then read each by its own request, then processed together in one transaction (see
+    /// <see cref="ProcessGroupAsync"/>), so that a busy mailbox pays for a commit once per group instead of twice a message.
+    /// </summary>
     public async Task<MailOutcome> IngestAsync(Guid? mailboxId, string source, byte[] raw, CancellationToken ct)
     {
-        var stored = await StoreAsync(mailboxId, source, null, raw, processInline: true, ct);
-        return await ProcessAsync(stored.Id, ct, stored);
+        var stored = await Stores.WriteAsync(new ToStore(mailboxId, source, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), HeaderMessageId(raw)), ct);
+        return await Processes.WriteAsync(new ToProcess(stored, Read(raw)), ct);
+    }
+
+    private sealed record ToStore(Guid? MailboxId, string Source, byte[] Raw, string Hash, string? HeaderId);
+
+    private sealed class ToProcess(InboundMail stored, MailReading reading)
+    {
+        public InboundMail Stored { get; } = stored;
+
+        public MailReading Reading { get; } = reading;
+
+        /// <summary>Whether the row in hand was changed by a group that then fell through, so it must be read again.</summary>
+        public bool Spent { get; set; }
+    }
+
+    // group commit for the webhook: the most messages one transaction takes, and the groups written at once (while one
+    // commits, the next reads and decides; on SQLite the commits take turns at the write gate)
+    private const int MaxGroup = 16;
+    private const int Writers = 2;
+    private GroupCommit<ToStore, InboundMail>? _stores;
+    private GroupCommit<ToProcess, MailOutcome>? _processes;
+    private GroupCommit<ToStore, InboundMail> Stores => LazyInitializer.EnsureInitialized(ref _stores, () => new(MaxGroup, Writers, StoreGroupAsync));
+    private GroupCommit<ToProcess, MailOutcome> Processes => LazyInitializer.EnsureInitialized(ref _processes, () => new(MaxGroup, Writers, ProcessGroupAsync));
+
+    private async Task StoreGroupAsync(IReadOnlyList<GroupCommit<ToStore, InboundMail>.Entry> group)
+    {
+        if (group.Count > 1)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+                var now = clock.GetUtcNow();
+                var rows = group.Select(e => new InboundMail(e.Item.MailboxId, e.Item.Source, null, e.Item.Raw, e.Item.Hash, now) { MailKey = e.Item.HeaderId }).ToList();
+                db.InboundMails.AddRange(rows);
+                await db.SaveChangesAsync();
+                for (var i = 0; i < group.Count; i++) group[i].Succeed(rows[i]);
+                return;
+            }
+            catch (DbUpdateException e)
+            {
+                log.LogDebug(e, "A group of {Count} inbound messages could not be stored together; storing each alone", group.Count);
+            }
+        }
+        foreach (var entry in group)
+        {
+            try
+            {
+                entry.Succeed(await StoreAsync(entry.Item.MailboxId, entry.Item.Source, null, entry.Item.Raw, processInline: true, CancellationToken.None));
+            }
+            catch (Exception e)
+            {
+                entry.Fail(e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Processes stored messages in one transaction when nothing ties them to each other: each from a different sender
+    /// and naming no one another names (so no customer is made twice, and the storm and rate limits count as they
+    /// would one by one), none a reply to another of the group or a copy of one, none a bounce or a staff forward.
+    /// The others, and the whole group when its save fails (a reference drawn twice, a customer made meanwhile) or
+    /// one of it must wait for the message it answers, are processed each alone, with the retries that has.
+    /// </summary>
+    private async Task ProcessGroupAsync(IReadOnlyList<GroupCommit<ToProcess, MailOutcome>.Entry> group)
+    {
+        var together = new List<GroupCommit<ToProcess, MailOutcome>.Entry>(group.Count);
+        var alone = new List<GroupCommit<ToProcess, MailOutcome>.Entry>();
+        if (group.Count > 1)
+        {
+            var ours = mailboxes.All.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
+            var ids = group.Select(e => e.Item.Reading.Mail?.MessageId).OfType<string>().GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+            var people = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var entry in group)
+            {
+                var parsed = entry.Item.Reading.Mail;
+                var separate = parsed is not { MessageId: { } id, From: { } from, Bounce: null, ForwardedFrom: null }
+                    || ids[id] > 1 || ours.Contains(from)
+                    || parsed.ThreadIds.Any(ids.ContainsKey);
+                var named = separate ? [] : parsed!.Cc.Concat(parsed.To).Append(parsed.From!).Where(a => !ours.Contains(a)).ToList();
+                if (!separate && named.Any(people.Contains)) separate = true;
+                if (separate)
+                {
+                    alone.Add(entry);
+                    continue;
+                }
+                people.UnionWith(named);
+                together.Add(entry);
+            }
+        }
+        else alone.AddRange(group);
+
+        if (together.Count == 1) alone.Insert(0, together[0]);
+        else if (together.Count > 1 && !await ProcessTogetherAsync(together)) alone.InsertRange(0, together);
+        // as they would have been without the group: at once, each retrying and waiting on its own
+        await Task.WhenAll(alone.Select(ProcessAloneAsync));
+    }
+
+    private async Task<bool> ProcessTogetherAsync(List<GroupCommit<ToProcess, MailOutcome>.Entry> together)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        var now = clock.GetUtcNow();
+        var decisions = new List<Decision>(together.Count);
+        try
+        {
+            // what each message would look up alone, looked up once for the group: its Message-ID seen before, the people it names
+            var ours = mailboxes.All.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
+            var mails = together.Select(e => e.Item.Reading.Mail!).ToList();
+            var keys = mails.Select(m => Truncate(m.MessageId, 998)!).ToList();
+            var seen = new Dictionary<string, MailThreadId>(StringComparer.Ordinal);
+            await foreach (var known in MailIdsByKeys.For(db)(db, keys)) seen.TryAdd(known.Key, known);
+            var people = mails.SelectMany(m => m.Cc.Concat(m.To).Append(m.From!)).Where(a => !ours.Contains(a)).Distinct().Select(a => ((string?)a, (string?)null)).ToList();
+            var shared = new GroupLookups(seen, await CustomerLookup.LoadAsync(db, people, CancellationToken.None));
+            foreach (var entry in together)
+            {
+                entry.Item.Spent = true;
+                decisions.Add(await DecideAsync(db, db.InboundMails.Attach(entry.Item.Stored).Entity, entry.Item.Reading, now, mayWait: true, CancellationToken.None, shared));
+            }
+            await db.SaveChangesAsync();
+        }
+        catch (Exception e) when (e is DbUpdateException or MailDeferredException)
+        {
+            log.LogDebug(e, "A group of {Count} inbound messages could not be processed together; processing each alone", together.Count);
+            return false;
+        }
+        for (var i = 0; i < together.Count; i++)
+        {
+            try
+            {
+                together[i].Succeed(await AfterSaveAsync(db, together[i].Item.Stored, decisions[i], now, CancellationToken.None));
+            }
+            catch (Exception e)
+            {
+                together[i].Fail(e);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Look-ups made once for a group processed together.</summary>
+    private sealed record GroupLookups(Dictionary<string, MailThreadId> Seen, CustomerLookup Customers);
+
+    private async Task ProcessAloneAsync(GroupCommit<ToProcess, MailOutcome>.Entry entry)
+    {
+        try
+        {
+            var item = entry.Item;
+            entry.Succeed(await ProcessAsync(item.Stored.Id, CancellationToken.None, item.Spent ? null : item.Stored, item.Reading));
+        }
+        catch (Exception e)
+        {
+            entry.Fail(e);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>On shutdown, stops taking messages from the webhook and finishes those already taken, while the database is still there.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_stores is not null) await _stores.CompleteAsync(cancellationToken);
+        if (_processes is not null) await _processes.CompleteAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stores is not null) await _stores.DisposeAsync();
+        if (_processes is not null) await _processes.DisposeAsync();
     }
 
     /// <summary>An admin's retry of a failed, held or ignored message, from the API or the settings page: read again from the stored copy.</summary>
@@ -104,7 +279,7 @@ public sealed partial class MailIngest(
     /// Processes a stored message now, in a scope of its own, with retries when a concurrent writer got in the way.
     /// <paramref name="justStored"/>, the row as its caller has just committed it, spares reading it back the first time.
     /// </summary>
-    public async Task<MailOutcome> ProcessAsync(Guid inboundId, CancellationToken ct, InboundMail? justStored = null)
+    public async Task<MailOutcome> ProcessAsync(Guid inboundId, CancellationToken ct, InboundMail? justStored = null, MailReading? reading = null)
     {
         var waited = 0;
         for (var attempt = 1; ; attempt++)
@@ -115,7 +290,7 @@ public sealed partial class MailIngest(
             {
                 // a retry reads the row again: the first pass changed the copy in hand
                 var known = attempt == 1 && waited == 0 ? justStored : null;
-                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ct, mayWait: waited < 25, known);
+                return await ProcessInAsync(db, inboundId, clock.GetUtcNow(), ct, mayWait: waited < 25, known, reading);
             }
             catch (DbUpdateException) when (attempt < 4)
             {
@@ -149,49 +324,77 @@ public sealed partial class MailIngest(
     }
 
     /// <summary>Processes a stored message within <paramref name="db"/> and saves.</summary>
-    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, CancellationToken ct, bool mayWait = true, InboundMail? stored = null)
+    internal async Task<MailOutcome> ProcessInAsync(LoopdeskDb db, Guid inboundId, DateTimeOffset now, CancellationToken ct, bool mayWait = true, InboundMail? stored = null,
+        MailReading? reading = null)
     {
         var mail = stored is not null ? db.InboundMails.Attach(stored).Entity : await db.InboundMails.FirstOrDefaultAsync(m => m.Id == inboundId, ct)
             ?? throw new InvalidOperationException($"Inbound message {inboundId} does not exist.");
-        if (mail.State != InboundState.Pending)
-        {
-            return new MailOutcome(mail.Id, mail.State, mail.Reference, mail.TicketId, mail.Note, mail.State == InboundState.Duplicate);
-        }
-        mail.Attempts++;
-        mail.ProcessedAt = now;
+        if (mail.State != InboundState.Pending) return Outcome(mail);
+        var decided = await DecideAsync(db, mail, reading ?? Read(mail.Raw), now, mayWait, ct);
+        await db.SaveChangesAsync(ct);
+        return await AfterSaveAsync(db, mail, decided, now, ct);
+    }
 
-        ParsedMail parsed;
+    /// <summary>Reads a raw message (MimeKit); a message that cannot be read gives the reason instead.</summary>
+    public MailReading Read(byte[] raw)
+    {
         try
         {
-            parsed = MailParser.Parse(mail.Raw, Options.MaxAttachmentBytes);
+            return new MailReading(MailParser.Parse(raw, Options.MaxAttachmentBytes), null);
         }
         catch (FormatException e)
         {
-            return await FinishAsync(db, mail, InboundState.Failed, e.Message, ct);
+            return new MailReading(null, e.Message);
         }
+    }
+
+    private static MailOutcome Outcome(InboundMail mail) => new(mail.Id, mail.State, mail.Reference, mail.TicketId, mail.Note, mail.State == InboundState.Duplicate);
+
+    /// <summary>What is left once a message's save is committed: the log of a failure, the sender told of files not kept.</summary>
+    private async Task<MailOutcome> AfterSaveAsync(LoopdeskDb db, InboundMail mail, Decision decided, DateTimeOffset now, CancellationToken ct)
+    {
+        if (mail.State == InboundState.Failed) log.LogWarning("Inbound message {InboundId} could not be processed: {Reason}", mail.Id, mail.Note);
+        // after the acknowledgement (which a message in the same save would stand in for): the sender learns what was not kept
+        if (decided.NotKept is { } notKept) await NoticeNotKeptAsync(db, notKept.Ticket, notKept.Customer, notKept.List, now, ct);
+        return Outcome(mail);
+    }
+
+    /// <summary>What processing decided for a message, its changes made in the context but not saved.</summary>
+    private sealed record Decision((Ticket Ticket, Customer Customer, string List)? NotKept = null)
+    {
+        public static readonly Decision Done = new();
+    }
+
+    /// <summary>Reads, threads and places one stored message within <paramref name="db"/>, without saving.</summary>
+    private async Task<Decision> DecideAsync(LoopdeskDb db, InboundMail mail, MailReading reading, DateTimeOffset now, bool mayWait, CancellationToken ct,
+        GroupLookups? shared = null)
+    {
+        mail.Attempts++;
+        mail.ProcessedAt = now;
+        if (reading.Mail is not { } parsed) return Finish(mail, InboundState.Failed, reading.Error);
         mail.FromAddress = Truncate(parsed.From, 254);
         mail.Subject = Truncate(parsed.Subject, 1000);
         var key = parsed.MessageId is { } id ? Truncate(id, 998)! : $"sha256:{ContentHash(parsed)}@hash.loopdesk";
         mail.MailKey = key;
 
         // nothing twice: the same Message-ID (another mailbox, a repeat delivery) is on a ticket already
-        if (await MailIdByKey.For(db)(db, key, ct) is { } seen)
+        if ((shared is not null ? shared.Seen.GetValueOrDefault(key) : await MailIdByKey.For(db)(db, key, ct)) is { } seen)
         {
             mail.TicketId = seen.TicketId;
             mail.Reference = await db.Tickets.Where(t => t.Id == seen.TicketId).Select(t => t.Reference).FirstOrDefaultAsync(ct);
             mail.MessageId = seen.MessageId;
             var same = await SameContentAsync(db, seen, parsed, ct);
-            return await FinishAsync(db, mail, InboundState.Duplicate, same ? "A repeat of a message already on the ticket." : "The same Message-ID came before with different content; the first copy counts.", ct);
+            return Finish(mail, InboundState.Duplicate, same ? "A repeat of a message already on the ticket." : "The same Message-ID came before with different content; the first copy counts.");
         }
 
         if (parsed.Bounce is { } bounce) return await BounceAsync(db, mail, bounce, key, now, ct);
-        if (parsed.From is null) return await FinishAsync(db, mail, InboundState.Failed, "The message has no sender address.", ct);
+        if (parsed.From is null) return Finish(mail, InboundState.Failed, "The message has no sender address.");
 
         var known = mailboxes.All;
         var mailbox = mail.MailboxId is { } mailboxId ? known.FirstOrDefault(m => m.Id == mailboxId) ?? await db.Mailboxes.AsNoTracking().FirstOrDefaultAsync(m => m.Id == mailboxId, ct) : null;
         var ours = known.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
-        if (ours.Contains(parsed.From)) return await FinishAsync(db, mail, InboundState.Ignored, "Sent from one of our own mailboxes (a loop).", ct);
-        if (Blocked(parsed.From, mailbox)) return await FinishAsync(db, mail, InboundState.Ignored, "The sender is blocked.", ct);
+        if (ours.Contains(parsed.From)) return Finish(mail, InboundState.Ignored, "Sent from one of our own mailboxes (a loop).");
+        if (Blocked(parsed.From, mailbox)) return Finish(mail, InboundState.Ignored, "The sender is blocked.");
 
         // staff: a forward opens a ticket for the original sender; anything else is never posted in their name
         var sender = (Address: parsed.From, Name: parsed.FromName);
@@ -201,16 +404,16 @@ public sealed partial class MailIngest(
         {
             if (parsed.ForwardedFrom is not { } original || parsed.AuthenticationFailed || ours.Contains(original.Email))
             {
-                return await FinishAsync(db, mail, InboundState.Held,
+                return Finish(mail, InboundState.Held,
                     parsed.AuthenticationFailed ? "From a staff address, but the sender's domain did not authenticate it (a forged From)."
-                        : "From a staff address and not a forward: staff reply in Loopdesk, so this is not posted in their name.", ct);
+                        : "From a staff address and not a forward: staff reply in Loopdesk, so this is not posted in their name.");
             }
             sender = (original.Email, original.Name);
             forwardedBy = agent.Name;
         }
 
         var others = parsed.Cc.Concat(parsed.To).Where(a => a != sender.Address && !ours.Contains(a) && a != parsed.From).Distinct().Take(Ticket.MaxFollowers).ToList();
-        var lookup = await CustomerLookup.LoadAsync(db, [(sender.Address, null), .. others.Select(a => ((string?)a, (string?)null))], ct);
+        var lookup = shared?.Customers ?? await CustomerLookup.LoadAsync(db, [(sender.Address, null), .. others.Select(a => ((string?)a, (string?)null))], ct);
         var customer = lookup.Resolve(db, sender.Name, sender.Address, null, now);
         var automatic = parsed.Automatic;
 
@@ -221,7 +424,8 @@ public sealed partial class MailIngest(
             throw new MailDeferredException();
         }
         var storm = false;
-        if (ticket is null && forwardedBy is null && await StormTicketAsync(db, customer.Id, now, ct) is { } stormTicket)
+        // a storm is many new conversations from someone we know: one made just now has none yet
+        if (ticket is null && forwardedBy is null && db.Entry(customer).State != EntityState.Added && await StormTicketAsync(db, customer.Id, now, ct) is { } stormTicket)
         {
             ticket = stormTicket;
             storm = true;
@@ -253,7 +457,7 @@ public sealed partial class MailIngest(
         var body = parsed.Text.Length == 0 && attachments.Count == 0 ? "(empty message)" : parsed.Text;
         var verdict = ticket.AddMessage(new NewMessage(MessageDirection.Inbound, Channel.Email, Truncate(body, 100_000)!, htmlBody,
             Attachments: attachments, ExternalId: parsed.MessageId, QuotedText: Truncate(parsed.Folded, 100_000)), author, occurredAt, now, out var message);
-        if (!verdict.IsOk) return await FinishAsync(db, mail, InboundState.Failed, verdict.Message, ct);
+        if (!verdict.IsOk) return Finish(mail, InboundState.Failed, verdict.Message);
         // a contact is a person reaching out: a new conversation, not every reply in it, and never a machine's mail
         if (isNew && automatic is null && !storm) ticket.RecordContact(Channel.Email, forwardedBy is null ? null : $"Forwarded by {forwardedBy}", author, occurredAt, now);
         if (storm && !ticket.Tags.Contains("mail-storm")) ticket.Apply(new TicketChange { Tags = [.. ticket.Tags, "mail-storm"] }, Actor.System, now);
@@ -282,19 +486,15 @@ public sealed partial class MailIngest(
         if (automatic is not null) notes.Add($"Written by a machine ({automatic}): no acknowledgement.");
         if (storm) notes.Add("One of many new messages from this sender in a short time: added to their latest ticket.");
         if (followUpOf is not null) notes.Add("A reply to a closed ticket: opened a follow-up.");
-        var outcome = await FinishAsync(db, mail, InboundState.Processed, notes.Count == 0 ? null : string.Join(" ", notes), ct);
-        // after the acknowledgement (which a message in the same save would stand in for): the sender learns what was not kept
-        if (notKept.Count > 0) await NoticeNotKeptAsync(db, ticket, customer, list, now, ct);
-        return outcome;
+        Finish(mail, InboundState.Processed, notes.Count == 0 ? null : string.Join(" ", notes));
+        return notKept.Count > 0 ? new Decision((ticket, customer, list)) : Decision.Done;
     }
 
-    private async Task<MailOutcome> FinishAsync(LoopdeskDb db, InboundMail mail, InboundState state, string? note, CancellationToken ct)
+    private static Decision Finish(InboundMail mail, InboundState state, string? note)
     {
         mail.State = state;
         mail.Note = Truncate(note, 2000);
-        await db.SaveChangesAsync(ct);
-        if (state == InboundState.Failed) log.LogWarning("Inbound message {InboundId} could not be processed: {Reason}", mail.Id, note);
-        return new MailOutcome(mail.Id, state, mail.Reference, mail.TicketId, mail.Note, state == InboundState.Duplicate);
+        return Decision.Done;
     }
 
     /// <summary>
@@ -343,6 +543,9 @@ public sealed partial class MailIngest(
     private static readonly CompiledQuery<Func<LoopdeskDb, string, CancellationToken, Task<MailThreadId?>>> MailIdByKey = new(() => EF.CompileAsyncQuery(
         (LoopdeskDb db, string key, CancellationToken ct) => db.MailIds.AsNoTracking().FirstOrDefault(m => m.Key == key)));
 
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<string>, IAsyncEnumerable<MailThreadId>>> MailIdsByKeys = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<string> keys) => db.MailIds.AsNoTracking().Where(m => keys.Contains(m.Key))));
+
     private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, CancellationToken, Task<Guid?>>> TicketOfMessages = new(() => EF.CompileAsyncQuery(
         (LoopdeskDb db, List<Guid> ids, CancellationToken ct) => db.Messages.Where(m => ids.Contains(m.Id)).OrderByDescending(m => m.RecordedAt).Select(m => (Guid?)m.TicketId).FirstOrDefault()));
 
@@ -367,11 +570,11 @@ public sealed partial class MailIngest(
             .Where(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since && t.Status != TicketStatus.Closed)
             .OrderByDescending(t => t.CreatedAt).FirstOrDefault()));
 
-    private async Task<MailOutcome> BounceAsync(LoopdeskDb db, InboundMail mail, MailBounce bounce, string key, DateTimeOffset now, CancellationToken ct)
+    private static async Task<Decision> BounceAsync(LoopdeskDb db, InboundMail mail, MailBounce bounce, string key, DateTimeOffset now, CancellationToken ct)
     {
         var messageId = OurMessageId(bounce.OriginalMessageId);
         var message = messageId is { } mid ? await db.Messages.FirstOrDefaultAsync(m => m.Id == mid, ct) : null;
-        if (message is null) return await FinishAsync(db, mail, InboundState.Ignored, "A delivery report about a message we did not send.", ct);
+        if (message is null) return Finish(mail, InboundState.Ignored, "A delivery report about a message we did not send.");
         var ticket = await db.Tickets.FirstAsync(t => t.Id == message.TicketId, ct);
         var final = bounce.Action is "failed";
         var detail = string.Join(" ", new[] { bounce.Status, bounce.Diagnostic, bounce.Recipient is null ? null : $"({bounce.Recipient})" }.Where(s => !string.IsNullOrWhiteSpace(s)));
@@ -381,7 +584,7 @@ public sealed partial class MailIngest(
         mail.TicketId = ticket.Id;
         mail.Reference = ticket.Reference;
         mail.MessageId = message.Id;
-        return await FinishAsync(db, mail, InboundState.Processed, final ? $"Bounce: {detail}" : $"Delivery delayed: {detail}", ct);
+        return Finish(mail, InboundState.Processed, final ? $"Bounce: {detail}" : $"Delivery delayed: {detail}");
     }
 
     private async Task<(List<Attachment> Kept, List<MailFile> NotKept)> StoreFilesAsync(ParsedMail parsed, CancellationToken ct)

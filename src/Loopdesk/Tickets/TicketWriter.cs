@@ -20,8 +20,6 @@ public sealed record OpenTicket(CreateTicketRequest Request, Actor Actor, AgentR
 /// </summary>
 public sealed class TicketWriter : IHostedService, IAsyncDisposable
 {
-    private const int MaxGroup = 64;
-
     /// <summary>
     /// Groups written at once: while one group commits, the next reads its customers and runs its rules (on SQLite the
     /// commits still take turns at the write gate). Measured best of 1, 2 and 4 on PostgreSQL, and better than 1 on SQLite
@@ -29,67 +27,34 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
     /// </summary>
     private const int Writers = 2;
 
-    private readonly System.Threading.Channels.Channel<Pending> _queue = System.Threading.Channels.Channel.CreateBounded<Pending>(new System.Threading.Channels.BoundedChannelOptions(10_000)
-    {
-        FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait,
-        SingleWriter = false,
-    });
+    private readonly GroupCommit<OpenTicket, Ticket> _queue;
     private readonly IServiceScopeFactory _scopes;
     private readonly LoopdeskMetrics _metrics;
-    private readonly Lock _startGate = new();
-    private Task? _running;
 
     public TicketWriter(IServiceScopeFactory scopes, LoopdeskMetrics metrics)
     {
         _scopes = scopes;
         _metrics = metrics;
+        _queue = new GroupCommit<OpenTicket, Ticket>(maxGroup: 64, Writers, WriteGroupAsync);
     }
-
-    private sealed record Pending(OpenTicket Command, TaskCompletionSource<Ticket> Done);
 
     /// <summary>Opens the ticket and returns it (no longer tracked) once it is committed.</summary>
-    public async Task<Ticket> OpenAsync(OpenTicket command, CancellationToken ct)
-    {
-        EnsureRunning();
-        var pending = new Pending(command, new TaskCompletionSource<Ticket>(TaskCreationOptions.RunContinuationsAsynchronously));
-        await _queue.Writer.WriteAsync(pending, ct);
-        return await pending.Done.Task;
-    }
+    public Task<Ticket> OpenAsync(OpenTicket command, CancellationToken ct) => _queue.WriteAsync(command, ct);
 
-    private void EnsureRunning()
-    {
-        if (_running is not null) return;
-        lock (_startGate)
-        {
-            _running ??= Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteLoopAsync)));
-        }
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var group = new List<Pending>(MaxGroup);
-        while (await _queue.Reader.WaitToReadAsync())
-        {
-            group.Clear();
-            while (group.Count < MaxGroup && _queue.Reader.TryRead(out var pending)) group.Add(pending);
-            if (group.Count > 0) await WriteGroupAsync(group);
-        }
-    }
-
-    private async Task WriteGroupAsync(List<Pending> group)
+    private async Task WriteGroupAsync(IReadOnlyList<GroupCommit<OpenTicket, Ticket>.Entry> group)
     {
         if (group.Count == 1)
         {
             await WriteAloneAsync(group[0]);
             return;
         }
-        var built = new List<(Pending Pending, Ticket Ticket)>(group.Count);
+        var built = new List<Ticket>(group.Count);
         try
         {
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
-            var lookup = await CustomerLookup.LoadAsync(db, [.. group.Select(p => (p.Command.Request.Customer.Email, p.Command.Request.Customer.Phone))], CancellationToken.None);
-            foreach (var pending in group) built.Add((pending, Build(db, pending.Command, lookup)));
+            var lookup = await CustomerLookup.LoadAsync(db, [.. group.Select(p => (p.Item.Request.Customer.Email, p.Item.Request.Customer.Phone))], CancellationToken.None);
+            foreach (var pending in group) built.Add(Build(db, pending.Item, lookup));
             await db.SaveChangesAsync();
         }
         catch (DbUpdateException)
@@ -97,15 +62,10 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
             foreach (var pending in group) await WriteAloneAsync(pending);
             return;
         }
-        catch (Exception e)
-        {
-            foreach (var pending in group) pending.Done.TrySetException(e);
-            return;
-        }
-        foreach (var (pending, ticket) in built) Succeeded(pending, ticket);
+        for (var i = 0; i < group.Count; i++) Succeeded(group[i], built[i]);
     }
 
-    private async Task WriteAloneAsync(Pending pending)
+    private async Task WriteAloneAsync(GroupCommit<OpenTicket, Ticket>.Entry pending)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -113,9 +73,9 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
             {
                 await using var scope = _scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
-                var customer = pending.Command.Request.Customer;
+                var customer = pending.Item.Request.Customer;
                 var lookup = await CustomerLookup.LoadAsync(db, [(customer.Email, customer.Phone)], CancellationToken.None);
-                var ticket = Build(db, pending.Command, lookup);
+                var ticket = Build(db, pending.Item, lookup);
                 await db.SaveChangesAsync();
                 Succeeded(pending, ticket);
                 return;
@@ -126,16 +86,16 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
             }
             catch (Exception e)
             {
-                pending.Done.TrySetException(e);
+                pending.Fail(e);
                 return;
             }
         }
     }
 
-    private void Succeeded(Pending pending, Ticket ticket)
+    private void Succeeded(GroupCommit<OpenTicket, Ticket>.Entry pending, Ticket ticket)
     {
         _metrics.TicketsCreated.Add(1, new KeyValuePair<string, object?>("channel", Wire.Name(ticket.Channel)));
-        pending.Done.TrySetResult(ticket);
+        pending.Succeed(ticket);
     }
 
     private static Ticket Build(LoopdeskDb db, OpenTicket c, CustomerLookup lookup)
@@ -152,19 +112,10 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
         return ticket;
     }
 
-    /// <summary>The writers start with the first ticket, so a command-line run that opens none starts none.</summary>
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>On shutdown, stops taking tickets and writes those already queued, while the database is still there.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _queue.Writer.TryComplete();
-        if (_running is not null) await _running.WaitAsync(cancellationToken);
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _queue.CompleteAsync(cancellationToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        if (_running is not null) await _running;
-    }
+    public ValueTask DisposeAsync() => _queue.DisposeAsync();
 }

@@ -163,6 +163,56 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
         Assert.Equal(opened.Reference, reply.Reference);
     }
 
+    [Fact]
+    public async Task Messages_that_arrive_together_are_each_placed_as_if_they_came_one_by_one()
+    {
+        // the webhook stores and processes messages that arrive at once in groups: none may be lost, doubled or misplaced
+        var ivy = $"\"Ivy Lo\" <{Unique("ivy")}@example.org>";
+        var earlier = EmailKit.Mail(ivy, "Late parcel", "Where is parcel 12?");
+        var earlierAnswer = await app.DeliverAsync(earlier, Ct);
+        var senders = Enumerable.Range(0, 12).Select(i => $"{Unique($"crowd{i}")}@example.org").ToList();
+        var repeat = $"{Unique("pat")}@example.org";
+        var both = EmailKit.Mail($"\"Cy Moe\" <{Unique("cy")}@example.org>", "To both of you", "Who handles refunds?", to: $"{EmailKit.Support}, {EmailKit.Billing}");
+        var mails = new List<(string Raw, string? Mailbox)>();
+        // the first copies the second sender, who writes too: one customer, a follower of the first ticket
+        mails.AddRange(senders.Select((s, i) => (EmailKit.Mail($"\"Crowd Member{i}\" <{s}>", $"Question {i}", $"Question number {i}.", cc: i == 0 ? senders[1] : null), (string?)null)));
+        mails.AddRange(Enumerable.Range(0, 3).Select(i => (EmailKit.Mail($"\"Pat Repeat\" <{repeat}>", $"Topic {i}", $"Topic number {i}."), (string?)null)));
+        mails.Add((both, EmailKit.Support));
+        mails.Add((both.Replace("Subject:", "Delivered-To: billing@shop.example\r\nSubject:", StringComparison.Ordinal), EmailKit.Billing));
+        mails.Add((EmailKit.Mail(ivy, "Re: Late parcel", "Still nothing.", inReplyTo: EmailKit.IdOf(earlier)), null));
+
+        var answers = await Task.WhenAll(mails.Select(m => app.DeliverAsync(m.Raw, Ct, mailbox: m.Mailbox)));
+
+        Assert.All(answers, a => Assert.Contains(a.State, new[] { "processed", "duplicate" }));
+        Assert.Equal(mails.Count, answers.Select(a => a.InboundId).Distinct().Count());
+        var crowd = answers[..12];
+        Assert.Equal(12, crowd.Select(a => a.Reference).Distinct().Count());
+        for (var i = 0; i < 12; i++)
+        {
+            var ticket = await TicketAsync(crowd[i].Reference!);
+            Assert.Equal($"Question {i}", ticket.Subject);
+            var messages = await MessagesAsync(crowd[i].Reference!);
+            Assert.Equal($"Question number {i}.", Assert.Single(messages, m => m.Direction == Core.Tickets.MessageDirection.Inbound).Body.Trim());
+            Assert.Single(messages, m => m.AuthorKind == Core.Common.ActorKind.System && !m.Internal);
+        }
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var second = Assert.Single(await admin.GetJsonAsync<List<Loopdesk.Customers.CustomerMatch>>($"/api/v1/customers/lookup?q={Uri.EscapeDataString(senders[1])}", Ct));
+        Assert.Equal((await TicketAsync(crowd[1].Reference!)).CustomerId, second.Customer.Id);
+        Assert.Equal([second.Customer.Id], (await TicketAsync(crowd[0].Reference!)).Followers!);
+
+        var pat = answers[12..15];
+        Assert.Equal(3, pat.Select(a => a.Reference).Distinct().Count());
+        Assert.Single((await Task.WhenAll(pat.Select(a => TicketAsync(a.Reference!)))).Select(t => t.CustomerId).Distinct());
+        Assert.Single(await admin.GetJsonAsync<List<Loopdesk.Customers.CustomerMatch>>($"/api/v1/customers/lookup?q={Uri.EscapeDataString(repeat)}", Ct));
+
+        Assert.Equal(answers[15].Reference, answers[16].Reference);
+        Assert.Single(answers[15..17], a => a.Duplicate);
+        Assert.Single(await MessagesAsync(answers[15].Reference!), m => m.Direction == Core.Tickets.MessageDirection.Inbound);
+
+        Assert.Equal(earlierAnswer.Reference, answers[17].Reference);
+        Assert.Equal(2, (await MessagesAsync(earlierAnswer.Reference!)).Count(m => m.Direction == Core.Tickets.MessageDirection.Inbound));
+    }
+
     [Theory]
     [InlineData("Auto-Submitted: auto-replied")]
     [InlineData("X-Autoreply: yes")]
