@@ -86,14 +86,17 @@ public sealed partial class MailIngest(
         public bool Spent { get; set; }
     }
 
-    // group commit for the webhook: the most messages one transaction takes, and the groups written at once (while one
-    // commits, the next reads and decides; on SQLite the commits take turns at the write gate)
+    // group commit for the webhook: the most messages one transaction takes, and one writer for each step. Measured
+    // against two: the groups are larger and the server and database spend less per message, on both databases.
     private const int MaxGroup = 16;
-    private const int Writers = 2;
+    private const int Writers = 1;
     private GroupCommit<ToStore, InboundMail>? _stores;
     private GroupCommit<ToProcess, MailOutcome>? _processes;
     private GroupCommit<ToStore, InboundMail> Stores => LazyInitializer.EnsureInitialized(ref _stores, () => new(MaxGroup, Writers, StoreGroupAsync));
     private GroupCommit<ToProcess, MailOutcome> Processes => LazyInitializer.EnsureInitialized(ref _processes, () => new(MaxGroup, Writers, ProcessGroupAsync));
+
+    // messages processed alone, beside the writer: one waiting for the message it answers must not hold up the others
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _aside = new();
 
     private async Task StoreGroupAsync(IReadOnlyList<GroupCommit<ToStore, InboundMail>.Entry> group)
     {
@@ -165,8 +168,11 @@ public sealed partial class MailIngest(
 
         if (together.Count == 1) alone.Insert(0, together[0]);
         else if (together.Count > 1 && !await ProcessTogetherAsync(together)) alone.InsertRange(0, together);
-        // as they would have been without the group: at once, each retrying and waiting on its own
-        await Task.WhenAll(alone.Select(ProcessAloneAsync));
+        // as they would have been without the group: at once, each retrying and waiting on its own, while the writer goes on
+        if (alone.Count == 0) return;
+        var aside = Task.WhenAll(alone.Select(ProcessAloneAsync));
+        _aside.TryAdd(aside, 0);
+        _ = aside.ContinueWith(t => _aside.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private async Task<bool> ProcessTogetherAsync(List<GroupCommit<ToProcess, MailOutcome>.Entry> together)
@@ -234,12 +240,14 @@ public sealed partial class MailIngest(
     {
         if (_stores is not null) await _stores.CompleteAsync(cancellationToken);
         if (_processes is not null) await _processes.CompleteAsync(cancellationToken);
+        await Task.WhenAll(_aside.Keys).WaitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (_stores is not null) await _stores.DisposeAsync();
         if (_processes is not null) await _processes.DisposeAsync();
+        await Task.WhenAll(_aside.Keys);
     }
 
     /// <summary>An admin's retry of a failed, held or ignored message, from the API or the settings page: read again from the stored copy.</summary>
@@ -568,7 +576,7 @@ public sealed partial class MailIngest(
     private static readonly CompiledQuery<Func<LoopdeskDb, Guid, DateTimeOffset, CancellationToken, Task<Ticket?>>> LatestOpenEmailTicket = new(() => EF.CompileAsyncQuery(
         (LoopdeskDb db, Guid customerId, DateTimeOffset since, CancellationToken ct) => db.Tickets
             .Where(t => t.CustomerId == customerId && t.Channel == Channel.Email && t.CreatedAt >= since && t.Status != TicketStatus.Closed)
-            .OrderByDescending(t => t.CreatedAt).FirstOrDefault()));
+            .OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id).FirstOrDefault()));
 
     private static async Task<Decision> BounceAsync(LoopdeskDb db, InboundMail mail, MailBounce bounce, string key, DateTimeOffset now, CancellationToken ct)
     {

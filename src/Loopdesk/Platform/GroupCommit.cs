@@ -6,8 +6,9 @@ namespace Loopdesk.Platform;
 /// Requests that arrive together, written together (group commit): a caller queues its item and waits for its result;
 /// a few writers each take whatever is queued, up to a group's size, and hand it to one write, which spends the fixed
 /// cost of a save — a transaction, a commit, on SQLite a turn at the one write gate, on PostgreSQL a flush of its log —
-/// once per group instead of once per request. The write settles every entry of its group (an entry it leaves
-/// unsettled fails). The writers start with the first item, so a command-line run that queues nothing starts none.
+/// once per group instead of once per request. The write settles every entry of its group, before it returns or, for
+/// work it sets aside, later; should it throw, every entry it has not settled fails with that error. The writers start
+/// with the first item, so a command-line run that queues nothing starts none.
 /// </summary>
 public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
 {
@@ -24,7 +25,7 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
 
     /// <param name="maxGroup">The most entries one write takes.</param>
     /// <param name="writers">Groups written at once: while one commits, the next can read and decide.</param>
-    /// <param name="write">Writes a group and settles each of its entries.</param>
+    /// <param name="write">Writes a group and settles each of its entries (it must not keep the list, which is reused).</param>
     public GroupCommit(int maxGroup, int writers, Func<IReadOnlyList<Entry>, Task> write)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxGroup, 1);
@@ -85,7 +86,6 @@ public sealed class GroupCommit<TItem, TResult> : IAsyncDisposable
             {
                 foreach (var entry in group) entry.Fail(e);
             }
-            foreach (var entry in group) entry.Fail(new InvalidOperationException("The write left this item without a result."));
         }
     }
 

@@ -48,11 +48,25 @@ public sealed class GroupCommitTests
     }
 
     [Fact]
-    public async Task An_item_the_write_leaves_without_a_result_fails_instead_of_waiting_forever()
+    public async Task A_write_may_settle_an_item_later_while_the_next_group_is_written()
     {
-        await using var queue = new GroupCommit<int, int>(maxGroup: 8, writers: 1, _ => Task.CompletedTask);
+        var later = new TaskCompletionSource<GroupCommit<int, int>.Entry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var queue = new GroupCommit<int, int>(maxGroup: 8, writers: 1, group =>
+        {
+            foreach (var entry in group)
+            {
+                if (entry.Item == 1) later.SetResult(entry);
+                else entry.Succeed(entry.Item);
+            }
+            return Task.CompletedTask;
+        });
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => queue.WriteAsync(1, Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        var setAside = queue.WriteAsync(1, Ct);
+        var held = await later.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(2, await queue.WriteAsync(2, Ct).WaitAsync(TimeSpan.FromSeconds(10), Ct));
+        Assert.False(setAside.IsCompleted);
+        held.Succeed(10);
+        Assert.Equal(10, await setAside.WaitAsync(TimeSpan.FromSeconds(10), Ct));
     }
 
     [Fact]
