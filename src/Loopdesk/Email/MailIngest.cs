@@ -183,14 +183,22 @@ public sealed partial class MailIngest(
         var decisions = new List<Decision>(together.Count);
         try
         {
-            // what each message would look up alone, looked up once for the group: its Message-ID seen before, the people it names
+            // what each message would look up alone, looked up once for the group: its Message-ID and the ids of its thread
+            // seen before, with their tickets, and the people it names
             var ours = mailboxes.All.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
             var mails = together.Select(e => e.Item.Reading.Mail!).ToList();
-            var keys = mails.Select(m => Truncate(m.MessageId, 998)!).ToList();
+            var threads = mails.SelectMany(m => m.ThreadIds.Take(100)).ToList();
+            var own = mails.Select(m => Truncate(m.MessageId, 998)!).ToHashSet(StringComparer.Ordinal);
+            var keys = own.Concat(threads).Distinct(StringComparer.Ordinal).ToList();
             var seen = new Dictionary<string, MailThreadId>(StringComparer.Ordinal);
             await foreach (var known in MailIdsByKeys.For(db)(db, keys)) seen.TryAdd(known.Key, known);
+            var sentIds = threads.Select(OurMessageId).OfType<Guid>().Distinct().ToList();
+            var sent = new Dictionary<Guid, SentMessage>();
+            if (sentIds.Count > 0) await foreach (var m in SentByIds.For(db)(db, sentIds)) sent.TryAdd(m.Id, m);
+            var threaded = seen.Values.Where(m => !own.Contains(m.Key)).Select(m => m.TicketId).Concat(sent.Values.Select(m => m.TicketId)).Distinct().ToList();
+            if (threaded.Count > 0) await foreach (var _ in TicketsByIds.For(db)(db, threaded)) { } // tracked: the replies find them without a query
             var people = mails.SelectMany(m => m.Cc.Concat(m.To).Append(m.From!)).Where(a => !ours.Contains(a)).Distinct().Select(a => ((string?)a, (string?)null)).ToList();
-            var shared = new GroupLookups(seen, await CustomerLookup.LoadAsync(db, people, CancellationToken.None));
+            var shared = new GroupLookups(seen, sent, await CustomerLookup.LoadAsync(db, people, CancellationToken.None));
             foreach (var entry in together)
             {
                 entry.Item.Spent = true;
@@ -218,7 +226,9 @@ public sealed partial class MailIngest(
     }
 
     /// <summary>Look-ups made once for a group processed together.</summary>
-    private sealed record GroupLookups(Dictionary<string, MailThreadId> Seen, CustomerLookup Customers);
+    private sealed record GroupLookups(Dictionary<string, MailThreadId> Seen, Dictionary<Guid, SentMessage> Sent, CustomerLookup Customers);
+
+    private sealed record SentMessage(Guid Id, Guid TicketId, DateTimeOffset RecordedAt);
 
     private async Task ProcessAloneAsync(GroupCommit<ToProcess, MailOutcome>.Entry entry)
     {
@@ -425,7 +435,7 @@ public sealed partial class MailIngest(
         var customer = lookup.Resolve(db, sender.Name, sender.Address, null, now);
         var automatic = parsed.Automatic;
 
-        var ticket = await ThreadAsync(db, parsed, customer.Id, ct);
+        var ticket = await ThreadAsync(db, parsed, customer.Id, shared, ct);
         if (ticket is null && mayWait && await ParentPendingAsync(db, mail, parsed, now, ct))
         {
             // the message this one answers is stored but not read yet (fetched in the same batch): read that one first
@@ -509,16 +519,26 @@ public sealed partial class MailIngest(
     /// The ticket a reply belongs to: any id in In-Reply-To and References of a message we sent (its id names it) or
     /// received; else the [#REFERENCE] in the subject, when the sender is the ticket's customer or a follower.
     /// </summary>
-    private static async Task<Ticket?> ThreadAsync(LoopdeskDb db, ParsedMail parsed, Guid customerId, CancellationToken ct)
+    private static async Task<Ticket?> ThreadAsync(LoopdeskDb db, ParsedMail parsed, Guid customerId, GroupLookups? shared, CancellationToken ct)
     {
         if (parsed.ThreadIds.Count > 0)
         {
             var ids = parsed.ThreadIds.Take(100).ToList();
             var ourMessages = ids.Select(OurMessageId).OfType<Guid>().ToList();
             Guid? ticketId = null;
-            if (ourMessages.Count > 0) ticketId = await TicketOfMessages.For(db)(db, ourMessages, ct);
-            ticketId ??= await TicketOfMailIds.For(db)(db, ids, ct);
-            if (ticketId is { } found) return await TicketById.For(db)(db, found, ct);
+            if (shared is not null)
+            {
+                // as the queries below: the newest of our messages named, else the newest of the ids seen
+                ticketId = ourMessages.Select(id => shared.Sent.GetValueOrDefault(id)).OfType<SentMessage>().MaxBy(m => m.RecordedAt)?.TicketId
+                    ?? ids.Select(id => shared.Seen.GetValueOrDefault(id)).OfType<MailThreadId>().MaxBy(m => m.CreatedAt)?.TicketId;
+                if (ticketId is { } inGroup) return await db.Tickets.FindAsync([inGroup], ct);
+            }
+            else
+            {
+                if (ourMessages.Count > 0) ticketId = await TicketOfMessages.For(db)(db, ourMessages, ct);
+                ticketId ??= await TicketOfMailIds.For(db)(db, ids, ct);
+                if (ticketId is { } found) return await TicketById.For(db)(db, found, ct);
+            }
         }
         if (MailText.ReferenceIn(parsed.Subject) is { } reference
             && await TicketByReference.For(db)(db, reference, ct) is { } byReference
@@ -550,6 +570,12 @@ public sealed partial class MailIngest(
     // the look-ups every inbound message makes, compiled once (see CompiledQuery)
     private static readonly CompiledQuery<Func<LoopdeskDb, string, CancellationToken, Task<MailThreadId?>>> MailIdByKey = new(() => EF.CompileAsyncQuery(
         (LoopdeskDb db, string key, CancellationToken ct) => db.MailIds.AsNoTracking().FirstOrDefault(m => m.Key == key)));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<SentMessage>>> SentByIds = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ids) => db.Messages.Where(m => ids.Contains(m.Id)).Select(m => new SentMessage(m.Id, m.TicketId, m.RecordedAt))));
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<Ticket>>> TicketsByIds = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ids) => db.Tickets.Where(t => ids.Contains(t.Id))));
 
     private static readonly CompiledQuery<Func<LoopdeskDb, List<string>, IAsyncEnumerable<MailThreadId>>> MailIdsByKeys = new(() => EF.CompileAsyncQuery(
         (LoopdeskDb db, List<string> keys) => db.MailIds.AsNoTracking().Where(m => keys.Contains(m.Key))));

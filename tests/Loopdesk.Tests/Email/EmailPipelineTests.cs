@@ -170,6 +170,9 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
         var ivy = $"\"Ivy Lo\" <{Unique("ivy")}@example.org>";
         var earlier = EmailKit.Mail(ivy, "Late parcel", "Where is parcel 12?");
         var earlierAnswer = await app.DeliverAsync(earlier, Ct);
+        var jon = $"\"Jon Oak\" <{Unique("jon")}@example.org>";
+        var acknowledged = await app.DeliverAsync(EmailKit.Mail(jon, "Wrong size", "The shoes are too small."), Ct);
+        var ourId = MailIngest.MessageIdFor((await MessagesAsync(acknowledged.Reference!)).Single(m => m.AuthorKind == Core.Common.ActorKind.System).Id, "shop.example");
         var senders = Enumerable.Range(0, 12).Select(i => $"{Unique($"crowd{i}")}@example.org").ToList();
         var repeat = $"{Unique("pat")}@example.org";
         var both = EmailKit.Mail($"\"Cy Moe\" <{Unique("cy")}@example.org>", "To both of you", "Who handles refunds?", to: $"{EmailKit.Support}, {EmailKit.Billing}");
@@ -180,6 +183,7 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
         mails.Add((both, EmailKit.Support));
         mails.Add((both.Replace("Subject:", "Delivered-To: billing@shop.example\r\nSubject:", StringComparison.Ordinal), EmailKit.Billing));
         mails.Add((EmailKit.Mail(ivy, "Re: Late parcel", "Still nothing.", inReplyTo: EmailKit.IdOf(earlier)), null));
+        mails.Add((EmailKit.Mail(jon, "Re: Wrong size", "Can I swap them?", inReplyTo: ourId, references: $"<{ourId}>"), null));
 
         var answers = await Task.WhenAll(mails.Select(m => app.DeliverAsync(m.Raw, Ct, mailbox: m.Mailbox)));
 
@@ -211,6 +215,8 @@ public abstract class EmailPipelineTests(LoopdeskApp app) : IAsyncLifetime
 
         Assert.Equal(earlierAnswer.Reference, answers[17].Reference);
         Assert.Equal(2, (await MessagesAsync(earlierAnswer.Reference!)).Count(m => m.Direction == Core.Tickets.MessageDirection.Inbound));
+        Assert.Equal(acknowledged.Reference, answers[18].Reference);
+        Assert.Equal(2, (await MessagesAsync(acknowledged.Reference!)).Count(m => m.Direction == Core.Tickets.MessageDirection.Inbound));
     }
 
     [Theory]
