@@ -47,7 +47,7 @@ public sealed partial class MailIngest(
         var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
         if (sourceKey is not null && await db.InboundMails.AsNoTracking().FirstOrDefaultAsync(m => m.SourceKey == sourceKey, ct) is { } known) return known;
         var now = clock.GetUtcNow();
-        var mail = new InboundMail(mailboxId, source, sourceKey, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), now) { MailKey = HeaderMessageId(raw) };
+        var mail = NewRow(mailboxId, source, sourceKey, raw, now);
         db.InboundMails.Add(mail);
         if (!processInline) db.Enqueue(ProcessKind, new MailJob(mail.Id), now);
         try
@@ -63,6 +63,10 @@ public sealed partial class MailIngest(
         return mail;
     }
 
+    /// <summary>A raw message's row as first stored: its hash, and its Message-ID read from the headers alone.</summary>
+    private static InboundMail NewRow(Guid? mailboxId, string source, string? sourceKey, byte[] raw, DateTimeOffset now)
+        => new(mailboxId, source, sourceKey, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), now) { MailKey = HeaderMessageId(raw) };
+
     /// <summary>
     /// Stores and processes at once (the webhook): the answer names the ticket. Messages that arrive together are stored
     /// in one transaction, then read each by its own request, then processed together in one transaction (see
@@ -70,11 +74,11 @@ public sealed partial class MailIngest(
     /// </summary>
     public async Task<MailOutcome> IngestAsync(Guid? mailboxId, string source, byte[] raw, CancellationToken ct)
     {
-        var stored = await Stores.WriteAsync(new ToStore(mailboxId, source, raw, Convert.ToHexStringLower(SHA256.HashData(raw)), HeaderMessageId(raw)), ct);
+        var stored = await Stores.WriteAsync(new ToStore(mailboxId, source, raw), ct);
         return await Processes.WriteAsync(new ToProcess(stored, Read(raw)), ct);
     }
 
-    private sealed record ToStore(Guid? MailboxId, string Source, byte[] Raw, string Hash, string? HeaderId);
+    private sealed record ToStore(Guid? MailboxId, string Source, byte[] Raw);
 
     private sealed class ToProcess(InboundMail stored, MailReading reading)
     {
@@ -107,7 +111,7 @@ public sealed partial class MailIngest(
                 await using var scope = scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
                 var now = clock.GetUtcNow();
-                var rows = group.Select(e => new InboundMail(e.Item.MailboxId, e.Item.Source, null, e.Item.Raw, e.Item.Hash, now) { MailKey = e.Item.HeaderId }).ToList();
+                var rows = group.Select(e => NewRow(e.Item.MailboxId, e.Item.Source, null, e.Item.Raw, now)).ToList();
                 db.InboundMails.AddRange(rows);
                 await db.SaveChangesAsync();
                 for (var i = 0; i < group.Count; i++) group[i].Succeed(rows[i]);
@@ -142,11 +146,12 @@ public sealed partial class MailIngest(
     {
         var together = new List<GroupCommit<ToProcess, MailOutcome>.Entry>(group.Count);
         var alone = new List<GroupCommit<ToProcess, MailOutcome>.Entry>();
+        // the addresses the messages taken together name, none of them ours
+        var people = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         if (group.Count > 1)
         {
             var ours = mailboxes.All.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
             var ids = group.Select(e => e.Item.Reading.Mail?.MessageId).OfType<string>().GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
-            var people = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var entry in group)
             {
                 var parsed = entry.Item.Reading.Mail;
@@ -167,7 +172,7 @@ public sealed partial class MailIngest(
         else alone.AddRange(group);
 
         if (together.Count == 1) alone.Insert(0, together[0]);
-        else if (together.Count > 1 && !await ProcessTogetherAsync(together)) alone.InsertRange(0, together);
+        else if (together.Count > 1 && !await ProcessTogetherAsync(together, people)) alone.InsertRange(0, together);
         // as they would have been without the group: at once, each retrying and waiting on its own, while the writer goes on
         if (alone.Count == 0) return;
         var aside = Task.WhenAll(alone.Select(ProcessAloneAsync));
@@ -175,7 +180,7 @@ public sealed partial class MailIngest(
         _ = aside.ContinueWith(t => _aside.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task<bool> ProcessTogetherAsync(List<GroupCommit<ToProcess, MailOutcome>.Entry> together)
+    private async Task<bool> ProcessTogetherAsync(List<GroupCommit<ToProcess, MailOutcome>.Entry> together, IReadOnlyCollection<string> people)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
@@ -185,10 +190,9 @@ public sealed partial class MailIngest(
         {
             // what each message would look up alone, looked up once for the group: its Message-ID and the ids of its thread
             // seen before, with their tickets, and the people it names
-            var ours = mailboxes.All.Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
             var mails = together.Select(e => e.Item.Reading.Mail!).ToList();
             var threads = mails.SelectMany(m => m.ThreadIds.Take(100)).ToList();
-            var own = mails.Select(m => Truncate(m.MessageId, 998)!).ToHashSet(StringComparer.Ordinal);
+            var own = mails.Select(KeyOf).ToHashSet(StringComparer.Ordinal);
             var keys = own.Concat(threads).Distinct(StringComparer.Ordinal).ToList();
             var seen = new Dictionary<string, MailThreadId>(StringComparer.Ordinal);
             await foreach (var known in MailIdsByKeys.For(db)(db, keys)) seen.TryAdd(known.Key, known);
@@ -197,8 +201,7 @@ public sealed partial class MailIngest(
             if (sentIds.Count > 0) await foreach (var m in SentByIds.For(db)(db, sentIds)) sent.TryAdd(m.Id, m);
             var threaded = seen.Values.Where(m => !own.Contains(m.Key)).Select(m => m.TicketId).Concat(sent.Values.Select(m => m.TicketId)).Distinct().ToList();
             if (threaded.Count > 0) await foreach (var _ in TicketsByIds.For(db)(db, threaded)) { } // tracked: the replies find them without a query
-            var people = mails.SelectMany(m => m.Cc.Concat(m.To).Append(m.From!)).Where(a => !ours.Contains(a)).Distinct().Select(a => ((string?)a, (string?)null)).ToList();
-            var shared = new GroupLookups(seen, sent, await CustomerLookup.LoadAsync(db, people, CancellationToken.None));
+            var shared = new GroupLookups(seen, sent, await CustomerLookup.LoadAsync(db, [.. people.Select(a => ((string?)a, (string?)null))], CancellationToken.None));
             foreach (var entry in together)
             {
                 entry.Item.Spent = true;
@@ -392,7 +395,7 @@ public sealed partial class MailIngest(
         if (reading.Mail is not { } parsed) return Finish(mail, InboundState.Failed, reading.Error);
         mail.FromAddress = Truncate(parsed.From, 254);
         mail.Subject = Truncate(parsed.Subject, 1000);
-        var key = parsed.MessageId is { } id ? Truncate(id, 998)! : $"sha256:{ContentHash(parsed)}@hash.loopdesk";
+        var key = KeyOf(parsed);
         mail.MailKey = key;
 
         // nothing twice: the same Message-ID (another mailbox, a repeat delivery) is on a ticket already
@@ -681,6 +684,9 @@ public sealed partial class MailIngest(
         var text = await db.Messages.Where(m => m.Id == id).Select(m => m.Text).FirstOrDefaultAsync(ct);
         return text is null || text == (parsed.Text.Length == 0 ? "(empty message)" : parsed.Text) || text == Truncate(parsed.Text, 100_000);
     }
+
+    /// <summary>What a message is known by: its Message-ID, else a hash of its content.</summary>
+    private static string KeyOf(ParsedMail parsed) => parsed.MessageId is { } id ? Truncate(id, 998)! : $"sha256:{ContentHash(parsed)}@hash.loopdesk";
 
     private static string ContentHash(ParsedMail parsed)
         => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{parsed.From}\n{parsed.Date:O}\n{parsed.Subject}\n{parsed.FullText}")))[..40];
