@@ -53,102 +53,181 @@ public sealed class MailboxCache(IServiceScopeFactory scopes)
 /// Sends outbound email messages (agents' replies, rules' words) by SMTP through the outbox. Each mail carries a
 /// Message-ID made from the message's id, In-Reply-To and References naming the conversation, the reference in the
 /// subject, Outlook's Thread-Index, and Auto-Submitted when a rule wrote it. A rule's mail to an address that had
-/// too many automatic messages this hour is suppressed, not sent.
+/// too many automatic messages this hour is suppressed, not sent. Deliveries due together read what they need in one
+/// query each and are sent over a few connections at once.
 /// </summary>
-public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions<LoopdeskOptions> options, Tickets.FileStore files, ILogger<EmailChannel> log) : IChannelAdapter
+public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions<LoopdeskOptions> options, Tickets.FileStore files, ILogger<EmailChannel> log) : IChannelBatchAdapter
 {
+    /// <summary>Mails of one batch sent at the same time, each on a connection of its own (as many as the pool keeps).</summary>
+    private const int SendsAtOnce = 4;
+
     public Channel Channel => Channel.Email;
 
     public bool Ready => mailboxes.AnySends;
 
     public async Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct)
     {
-        var db = r.Db;
-        var ticketId = r.Ticket.Id;
-        var lastInbound = await LastInbound.For(db)(db, ticketId, ct);
+        var (result, error) = (await DeliverAllAsync([r], ct))[0];
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        return result!;
+    }
+
+    public async Task<IReadOnlyList<(DeliveryResult? Result, Exception? Error)>> DeliverAllAsync(IReadOnlyList<DeliveryRequest> requests, CancellationToken ct)
+    {
+        var results = new (DeliveryResult? Result, Exception? Error)[requests.Count];
+        if (requests.Count == 0) return results;
+        var db = requests[0].Db;
+        var known = await ReadAsync(db, requests, ct);
         var all = mailboxes.All;
-        var mailbox = all.FirstOrDefault(m => m.Id == lastInbound?.MailboxId && m.Active && m.Sends)
-            ?? all.FirstOrDefault(m => m.IsDefault && m.Active && m.Sends)
-            ?? all.FirstOrDefault(m => m.Active && m.Sends);
-        if (mailbox is null) return new DeliveryResult(DeliveryState.Failed, "No active mailbox sends mail.");
-        var to = r.Ticket.CustomerId == r.Customer.Id && lastInbound?.FromAddress is { } from && r.Customer.Identities.Any(i => i.Value == from) ? from : r.Customer.PrimaryEmail;
-        if (to is null) return new DeliveryResult(DeliveryState.Failed, "The customer has no email address.");
-
-        var automatic = r.Message.AuthorKind == ActorKind.System;
-        if (automatic && await TooManyAutomaticAsync(db, r, ct))
-            return new DeliveryResult(DeliveryState.Suppressed, $"Not sent: {to} had {options.Value.Email.AutoRepliesPerHour} automatic messages in the last hour.");
-
-        var mail = await ComposeAsync(db, r, mailbox, to, automatic, ct);
-        var answer = await SendAsync(mailbox, mail, ct);
-        log.LogInformation("Sent message {MessageId} of {Reference} to {To}", r.Message.Id, r.Ticket.Reference, to);
-        return DeliveryResult.Sent(answer);
+        var outgoing = new List<(int Index, Mailbox Mailbox, MimeMessage Mail, string To)>(requests.Count);
+        // oldest first, so that each automatic message is counted against those made before it, as the limit says
+        foreach (var i in Enumerable.Range(0, requests.Count).OrderBy(i => requests[i].Message.RecordedAt).ThenBy(i => Key(requests[i].Message.Id), StringComparer.Ordinal))
+        {
+            var r = requests[i];
+            try
+            {
+                var lastInbound = known.LastInbound.GetValueOrDefault(r.Ticket.Id);
+                var mailbox = all.FirstOrDefault(m => m.Id == lastInbound?.MailboxId && m.Active && m.Sends)
+                    ?? all.FirstOrDefault(m => m.IsDefault && m.Active && m.Sends)
+                    ?? all.FirstOrDefault(m => m.Active && m.Sends);
+                var to = r.Ticket.CustomerId == r.Customer.Id && lastInbound?.FromAddress is { } from && r.Customer.Identities.Any(i => i.Value == from) ? from : r.Customer.PrimaryEmail;
+                var automatic = r.Message.AuthorKind == ActorKind.System;
+                if (mailbox is null) results[i] = (new DeliveryResult(DeliveryState.Failed, "No active mailbox sends mail."), null);
+                else if (to is null) results[i] = (new DeliveryResult(DeliveryState.Failed, "The customer has no email address."), null);
+                else if (automatic && TooManyAutomatic(known.Automatic, r))
+                    results[i] = (new DeliveryResult(DeliveryState.Suppressed, $"Not sent: {to} had {options.Value.Email.AutoRepliesPerHour} automatic messages in the last hour."), null);
+                else
+                {
+                    outgoing.Add((i, mailbox, await ComposeAsync(r, known, mailbox, to, automatic, ct), to));
+                    continue;
+                }
+                // neither sent nor to be: it no longer counts against the hour's limit
+                known.Automatic.RemoveAll(m => m.Id == r.Message.Id);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                results[i] = (null, e);
+            }
+        }
+        await Parallel.ForEachAsync(outgoing, new ParallelOptions { MaxDegreeOfParallelism = SendsAtOnce, CancellationToken = ct }, async (o, token) =>
+        {
+            var r = requests[o.Index];
+            try
+            {
+                var answer = await smtp.SendAsync(o.Mailbox, o.Mail, token);
+                log.LogInformation("Sent message {MessageId} of {Reference} to {To}", r.Message.Id, r.Ticket.Reference, o.To);
+                results[o.Index] = (DeliveryResult.Sent(answer), null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                results[o.Index] = (null, e);
+            }
+        });
+        return results;
     }
 
     /// <summary>
     /// Whether this automatic message would be one too many for the hour: counted over the customer's automatic email
     /// messages made before it (by when they were made, so deliveries running side by side agree), not suppressed.
     /// </summary>
-    private async Task<bool> TooManyAutomaticAsync(LoopdeskDb db, DeliveryRequest r, CancellationToken ct)
+    private bool TooManyAutomatic(List<AutomaticMail> automatic, DeliveryRequest r)
     {
         var limit = options.Value.Email.AutoRepliesPerHour;
         if (limit <= 0) return false;
         var at = r.Message.RecordedAt;
         var since = at.AddHours(-1);
-        var customerId = r.Customer.Id;
-        var messageId = r.Message.Id;
-        return await AutomaticBefore.For(db)(db, customerId, since, at, messageId, ct) >= limit;
+        var self = Key(r.Message.Id);
+        return automatic.Count(m => m.CustomerId == r.Customer.Id && m.RecordedAt >= since
+            && (m.RecordedAt < at || (m.RecordedAt == at && string.CompareOrdinal(Key(m.Id), self) < 0))) >= limit;
+    }
+
+    // ids compared as both databases order them: PostgreSQL's uuid bytes and SQLite's text give the order of the hex digits
+    private static string Key(Guid id) => id.ToString("D");
+
+    /// <summary>What the deliveries of a batch look up, read once for all of them.</summary>
+    private sealed record Known(Dictionary<Guid, InboundSource> LastInbound, List<AutomaticMail> Automatic, ILookup<Guid, Earlier> Received,
+        ILookup<Guid, SentBefore> Sent, ILookup<Guid, string> Addresses);
+
+    private static async Task<Known> ReadAsync(LoopdeskDb db, IReadOnlyList<DeliveryRequest> requests, CancellationToken ct)
+    {
+        var ticketIds = requests.Select(r => r.Ticket.Id).Distinct().ToList();
+        var lastInbound = new Dictionary<Guid, InboundSource>();
+        await foreach (var m in InboundOn.For(db)(db, ticketIds).WithCancellation(ct))
+        {
+            if (m.State == InboundState.Processed && m.FromAddress is not null && (!lastInbound.TryGetValue(m.TicketId, out var newest) || m.ReceivedAt > newest.ReceivedAt))
+                lastInbound[m.TicketId] = m;
+        }
+
+        var automatic = new List<AutomaticMail>();
+        var counted = requests.Where(r => r.Message.AuthorKind == ActorKind.System).ToList();
+        if (counted.Count > 0)
+        {
+            var since = counted.Min(r => r.Message.RecordedAt).AddHours(-1);
+            var until = counted.Max(r => r.Message.RecordedAt);
+            await foreach (var m in AutomaticBetween.For(db)(db, [.. counted.Select(r => r.Customer.Id).Distinct()], since, until).WithCancellation(ct)) automatic.Add(m);
+        }
+
+        var received = (await ReceivedOn.For(db)(db, ticketIds).ToListAsync(ct)).ToLookup(m => m.TicketId);
+        var sent = (await SentOn.For(db)(db, ticketIds).ToListAsync(ct)).ToLookup(m => m.TicketId);
+
+        // the followers copied on an agent's reply: each one's first email address
+        var followers = requests.Where(r => r.Message.AuthorKind != ActorKind.System).SelectMany(r => r.Ticket.Followers).Distinct().ToList();
+        var addresses = followers.Count == 0 ? Enumerable.Empty<(Guid, string)>().ToLookup(x => x.Item1, x => x.Item2)
+            : (await db.CustomerIdentities.AsNoTracking().Where(i => followers.Contains(i.CustomerId) && i.Kind == Core.Customers.IdentityKind.Email)
+                .OrderBy(i => i.AddedAt).Select(i => new { i.CustomerId, i.Value }).ToListAsync(ct)).ToLookup(i => i.CustomerId, i => i.Value);
+        return new Known(lastInbound, automatic, received, sent, addresses);
     }
 
     // the look-ups of every delivery, compiled once (see CompiledQuery)
-    private sealed record InboundSource(Guid? MailboxId, string? FromAddress);
+    private sealed record InboundSource(Guid TicketId, DateTimeOffset ReceivedAt, InboundState State, Guid? MailboxId, string? FromAddress);
 
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<InboundSource?>>> LastInbound = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid ticketId, CancellationToken ct) => db.InboundMails.AsNoTracking()
-            .Where(m => m.TicketId == ticketId && m.State == InboundState.Processed && m.FromAddress != null)
-            .OrderByDescending(m => m.ReceivedAt).Select(m => new InboundSource(m.MailboxId, m.FromAddress)).FirstOrDefault()));
+    // a ticket's inbound mails through the index on the ticket (the newest read is picked here: a window over them had
+    // SQLite walk every processed mail)
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<InboundSource>>> InboundOn = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ticketIds) => db.InboundMails.AsNoTracking()
+            .Where(m => m.TicketId != null && ticketIds.Contains(m.TicketId.Value))
+            .Select(m => new InboundSource(m.TicketId!.Value, m.ReceivedAt, m.State, m.MailboxId, m.FromAddress))));
 
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, DateTimeOffset, DateTimeOffset, Guid, CancellationToken, Task<int>>> AutomaticBefore = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid customerId, DateTimeOffset since, DateTimeOffset at, Guid messageId, CancellationToken ct) => db.Messages
+    private sealed record AutomaticMail(Guid CustomerId, Guid Id, DateTimeOffset RecordedAt);
+
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, DateTimeOffset, DateTimeOffset, IAsyncEnumerable<AutomaticMail>>> AutomaticBetween = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> customerIds, DateTimeOffset since, DateTimeOffset until) => db.Messages
             .Where(m => m.AuthorKind == ActorKind.System && m.Channel == Channel.Email && m.Direction == MessageDirection.Outbound
-                && !m.Internal && m.RecordedAt >= since && (m.RecordedAt < at || (m.RecordedAt == at && m.Id.CompareTo(messageId) < 0))
+                && !m.Internal && m.RecordedAt >= since && m.RecordedAt <= until
                 && m.Delivery != null && m.Delivery != DeliveryState.Suppressed && m.Delivery != DeliveryState.Failed)
-            .Join(db.Tickets.Where(t => t.CustomerId == customerId), m => m.TicketId, t => t.Id, (m, t) => m.Id)
-            .Count()));
+            .Join(db.Tickets.Where(t => customerIds.Contains(t.CustomerId)), m => m.TicketId, t => t.Id, (m, t) => new AutomaticMail(t.CustomerId, m.Id, m.RecordedAt))));
 
-    private sealed record Earlier(string Id, DateTimeOffset At);
+    private sealed record Earlier(Guid TicketId, string Id, DateTimeOffset At);
 
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, IAsyncEnumerable<Earlier>>> ReceivedOn = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid ticketId) => db.MailIds.AsNoTracking().Where(m => m.TicketId == ticketId && m.MessageId != null).OrderBy(m => m.CreatedAt)
-            .Select(m => new Earlier(m.Key, m.CreatedAt))));
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<Earlier>>> ReceivedOn = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ticketIds) => db.MailIds.AsNoTracking().Where(m => ticketIds.Contains(m.TicketId) && m.MessageId != null).OrderBy(m => m.CreatedAt)
+            .Select(m => new Earlier(m.TicketId, m.Key, m.CreatedAt))));
 
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, Guid, DateTimeOffset, IAsyncEnumerable<SentBefore>>> SentOn = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid ticketId, Guid messageId, DateTimeOffset until) => db.Messages.AsNoTracking()
-            .Where(m => m.TicketId == ticketId && m.Direction == MessageDirection.Outbound && m.Channel == Channel.Email
-                && !m.Internal && m.Id != messageId && m.RecordedAt <= until && m.Delivery != null)
-            .Select(m => new SentBefore(m.Id, m.RecordedAt))));
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<SentBefore>>> SentOn = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ticketIds) => db.Messages.AsNoTracking()
+            .Where(m => ticketIds.Contains(m.TicketId) && m.Direction == MessageDirection.Outbound && m.Channel == Channel.Email && !m.Internal && m.Delivery != null)
+            .Select(m => new SentBefore(m.TicketId, m.Id, m.RecordedAt))));
 
-    private sealed record SentBefore(Guid Id, DateTimeOffset At);
+    private sealed record SentBefore(Guid TicketId, Guid Id, DateTimeOffset At);
 
-    private async Task<MimeMessage> ComposeAsync(LoopdeskDb db, DeliveryRequest r, Mailbox mailbox, string to, bool automatic, CancellationToken ct)
+    private async Task<MimeMessage> ComposeAsync(DeliveryRequest r, Known known, Mailbox mailbox, string to, bool automatic, CancellationToken ct)
     {
         var t = r.Ticket;
         var mail = new MimeMessage();
         mail.From.Add(new MailboxAddress(mailbox.FromName ?? options.Value.Company.Name, mailbox.Address));
         mail.To.Add(new MailboxAddress(r.Customer.PreferredName ?? r.Customer.Name, to));
-        if (!automatic && t.Followers.Count > 0)
+        if (!automatic)
         {
-            var followers = t.Followers;
-            var cc = await db.CustomerIdentities.AsNoTracking().Where(i => followers.Contains(i.CustomerId) && i.Kind == Core.Customers.IdentityKind.Email)
-                .OrderBy(i => i.AddedAt).Select(i => new { i.CustomerId, i.Value }).ToListAsync(ct);
-            foreach (var address in cc.GroupBy(c => c.CustomerId).Select(g => g.First().Value).Where(a => a != to)) mail.Cc.Add(MailboxAddress.Parse(address));
+            foreach (var address in t.Followers.Select(f => known.Addresses[f].FirstOrDefault()).OfType<string>().Where(a => a != to).Distinct())
+                mail.Cc.Add(MailboxAddress.Parse(address));
         }
         mail.Subject = MailText.ReplySubject(t.Subject, t.Reference);
         mail.MessageId = MailIngest.MessageIdFor(r.Message.Id, mailbox.Domain);
         mail.Date = r.Message.OccurredAt;
 
         // the conversation: every message id we received on the ticket and every mail we sent on it before this one
-        var received = await ReceivedOn.For(db)(db, t.Id).ToListAsync(ct);
-        var sent = await SentOn.For(db)(db, t.Id, r.Message.Id, r.Message.RecordedAt).ToListAsync(ct);
+        var received = known.Received[t.Id].ToList();
+        var sent = known.Sent[t.Id].Where(m => m.Id != r.Message.Id && m.At <= r.Message.RecordedAt).ToList();
         var chain = received.Select(x => (x.Id, x.At))
             .Concat(sent.Select(x => (Id: MailIngest.MessageIdFor(x.Id, mailbox.Domain), x.At)))
             .OrderBy(x => x.At).Select(x => x.Id).Distinct().ToList();
@@ -190,8 +269,6 @@ public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions
         mail.Body = body.ToMessageBody();
         return mail;
     }
-
-    private Task<string> SendAsync(Mailbox mailbox, MimeMessage mail, CancellationToken ct) => smtp.SendAsync(mailbox, mail, ct);
 }
 
 /// <summary>

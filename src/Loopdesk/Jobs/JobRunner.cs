@@ -111,8 +111,20 @@ public sealed class JobRunner : BackgroundService
         if (claimed.Count == 0) return 0;
 
         var done = new ConcurrentBag<Guid>();
-        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = ct },
-            async (job, token) => await RunOneAsync(job, now, done, token));
+        // jobs of a kind whose handler does several at once go together, a few dozen at a time; the others one by one
+        var work = new List<Job[]>();
+        foreach (var kind in claimed.GroupBy(j => j.Kind))
+        {
+            var jobs = kind.ToList();
+            if (jobs.Count > 1 && _handlers.GetValueOrDefault(kind.Key) is IJobBatchHandler) work.AddRange(jobs.Chunk(MaxTogether));
+            else work.AddRange(jobs.Select(j => new[] { j }));
+        }
+        await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Concurrency), CancellationToken = ct },
+            async (jobs, token) =>
+            {
+                if (jobs.Length > 1) await RunTogetherAsync((IJobBatchHandler)_handlers[jobs[0].Kind], jobs, now, token);
+                else await RunOneAsync(jobs[0], now, done, token);
+            });
         if (!done.IsEmpty)
         {
             await using var scope = _scopes.CreateAsyncScope();
@@ -172,7 +184,7 @@ public sealed class JobRunner : BackgroundService
     private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, string, IAsyncEnumerable<Job>>> ClaimedJobs = new(() => EF.CompileAsyncQuery<LoopdeskDb, List<Guid>, string, Job>(
         (LoopdeskDb db, List<Guid> ids, string name) => db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id) && j.LockedBy == name).OrderBy(j => j.DueAt)));
 
-    private async Task RunOneAsync(Job job, DateTimeOffset now, ConcurrentBag<Guid> done, CancellationToken ct)
+    private async Task RunOneAsync(Job job, DateTimeOffset now, ConcurrentBag<Guid>? done, CancellationToken ct)
     {
         if (!_handlers.TryGetValue(job.Kind, out var handler))
         {
@@ -184,7 +196,8 @@ public sealed class JobRunner : BackgroundService
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
             await handler.HandleAsync(new JobContext(job, db, scope.ServiceProvider, now), ct);
-            if (db.ChangeTracker.HasChanges())
+            // without changes, the runner removes it with the batch's other such jobs (done), unless it runs outside a batch
+            if (db.ChangeTracker.HasChanges() || done is null)
             {
                 db.Jobs.Attach(job);
                 db.Jobs.Remove(job);
@@ -200,7 +213,7 @@ public sealed class JobRunner : BackgroundService
             }
             else
             {
-                done.Add(job.Id);
+                done!.Add(job.Id);
             }
             _metrics.JobsRun.Add(1, new KeyValuePair<string, object?>("kind", job.Kind), new KeyValuePair<string, object?>("outcome", "done"));
         }
@@ -213,6 +226,76 @@ public sealed class JobRunner : BackgroundService
             _log.LogWarning(e, "Job {JobId} ({Kind}) failed on attempt {Attempt}", job.Id, job.Kind, job.Attempts + 1);
             await FailAsync(job, e.Message, now, park: false);
         }
+    }
+
+    /// <summary>Jobs done together by their batch handler at most (a chunk of a claimed batch).</summary>
+    private const int MaxTogether = 25;
+
+    private async Task RunTogetherAsync(IJobBatchHandler handler, Job[] jobs, DateTimeOffset now, CancellationToken ct)
+    {
+        var finished = new List<Job>(jobs.Length);
+        var alone = new List<Job>();
+        try
+        {
+            await using var scope = _scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            IReadOnlyList<JobOutcome> outcomes;
+            try
+            {
+                outcomes = await handler.HandleBatchAsync(jobs, db, scope.ServiceProvider, now, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // nothing of theirs was done: each fails as it would have alone
+                _log.LogWarning(e, "{Count} jobs ({Kind}) failed together", jobs.Length, handler.Kind);
+                foreach (var job in jobs) await FailAsync(job, e.Message, now, park: false);
+                return;
+            }
+            for (var i = 0; i < jobs.Length; i++)
+            {
+                var (kind, error) = outcomes[i];
+                if (kind == JobOutcome.Kinds.Done) finished.Add(jobs[i]);
+                else if (kind == JobOutcome.Kinds.Alone) alone.Add(jobs[i]);
+                else
+                {
+                    _log.LogWarning(error, "Job {JobId} ({Kind}) failed on attempt {Attempt}", jobs[i].Id, jobs[i].Kind, jobs[i].Attempts + 1);
+                    await FailAsync(jobs[i], error?.Message ?? "Failed.", now, park: false);
+                }
+            }
+            if (finished.Count > 0)
+            {
+                foreach (var job in finished)
+                {
+                    db.Jobs.Attach(job);
+                    db.Jobs.Remove(job);
+                }
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        await db.SaveChangesAsync(CancellationToken.None);
+                        break;
+                    }
+                    catch (DbUpdateConcurrencyException e) when (attempt < finished.Count)
+                    {
+                        // a job moved or cancelled while it ran, or a row its work changes gone meanwhile: that row is left out, the rest saved
+                        foreach (var entry in e.Entries) entry.State = EntityState.Detached;
+                    }
+                }
+                _metrics.JobsRun.Add(finished.Count, new KeyValuePair<string, object?>("kind", handler.Kind), new KeyValuePair<string, object?>("outcome", "done"));
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // shutting down: the leases run out and the jobs are taken again
+            return;
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning(e, "Saving {Count} jobs ({Kind}) done together failed", finished.Count, handler.Kind);
+            foreach (var job in finished) await FailAsync(job, e.Message, now, park: false);
+        }
+        foreach (var job in alone) await RunOneAsync(job, now, null, ct);
     }
 
     private async Task FailAsync(Job job, string error, DateTimeOffset now, bool park)

@@ -15,6 +15,29 @@ public interface IJobHandler
 /// <summary>What a handler gets: the job, a database context of its own, and the time it runs at.</summary>
 public sealed record JobContext(Job Job, LoopdeskDb Db, IServiceProvider Services, DateTimeOffset Now);
 
+/// <summary>
+/// A handler that can do several due jobs of its kind at once: what they need is read together, and the changes of
+/// those done are saved with their removal in one transaction. It says for each job, in order, whether it was done, failed
+/// (its changes left out of the context; tried again later) or is better run alone (then it runs through
+/// <see cref="IJobHandler.HandleAsync"/>). It throws only before doing any job's work.
+/// </summary>
+public interface IJobBatchHandler : IJobHandler
+{
+    Task<IReadOnlyList<JobOutcome>> HandleBatchAsync(IReadOnlyList<Job> jobs, LoopdeskDb db, IServiceProvider services, DateTimeOffset now, CancellationToken ct);
+}
+
+/// <summary>How one job of a batch went.</summary>
+public readonly record struct JobOutcome(JobOutcome.Kinds Kind, Exception? Error = null)
+{
+    public enum Kinds { Done, Failed, Alone }
+
+    public static JobOutcome Done => new(Kinds.Done);
+
+    public static JobOutcome Alone => new(Kinds.Alone);
+
+    public static JobOutcome Failed(Exception error) => new(Kinds.Failed, error);
+}
+
 /// <summary>Adding jobs to the transaction being built: work for now (the outbox) and timers (keyed, movable, cancellable).</summary>
 public static class JobScheduling
 {

@@ -58,11 +58,14 @@ public sealed class PortalMail(IDataProtectionProvider protection, MailboxCache 
 /// Delivers what is written on a portal ticket (the acknowledgement, agents' replies, the survey) to the customer's
 /// email address, the way email tickets are answered; the customer also reads it under "My tickets".
 /// </summary>
-public sealed class PortalChannel(EmailChannel email) : IChannelAdapter
+public sealed class PortalChannel(EmailChannel email) : IChannelBatchAdapter
 {
     public Channel Channel => Channel.Portal;
 
     public bool Ready => email.Ready;
 
     public Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct) => email.DeliverAsync(r, ct);
+
+    public Task<IReadOnlyList<(DeliveryResult? Result, Exception? Error)>> DeliverAllAsync(IReadOnlyList<DeliveryRequest> requests, CancellationToken ct)
+        => email.DeliverAllAsync(requests, ct);
 }

@@ -30,6 +30,15 @@ public interface IChannelAdapter
     Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct);
 }
 
+/// <summary>
+/// An adapter that sends several messages at once, reading what they need together. It only reads through the
+/// requests' context (the handler saves); each request gets its result or the exception it would have thrown alone.
+/// </summary>
+public interface IChannelBatchAdapter : IChannelAdapter
+{
+    Task<IReadOnlyList<(DeliveryResult? Result, Exception? Error)>> DeliverAllAsync(IReadOnlyList<DeliveryRequest> requests, CancellationToken ct);
+}
+
 /// <summary>One delivery: the message, its ticket and customer, and a database context to read more from.</summary>
 public sealed record DeliveryRequest(Guid DeliveryId, Message Message, Ticket Ticket, Customer Customer, LoopdeskDb Db, DateTimeOffset Now);
 
@@ -90,34 +99,94 @@ public sealed record Delivery(Guid MessageId, Guid TicketId);
 
 public sealed record WebhookCall(string Url, Guid RuleId, Guid TicketId, string Reference, string Event);
 
-/// <summary>Runs <see cref="Outbound.DeliverKind"/> jobs through the channel's adapter.</summary>
-public sealed class DeliveryHandler(IEnumerable<IChannelAdapter> adapters) : IJobHandler
+/// <summary>
+/// Runs <see cref="Outbound.DeliverKind"/> jobs through the channel's adapter. Deliveries due together are read
+/// together (their messages, tickets and customers in three queries) and, on a channel that sends in batches, sent as
+/// one batch; a channel that does not (live chat) gets its deliveries one by one.
+/// </summary>
+public sealed class DeliveryHandler(IEnumerable<IChannelAdapter> adapters) : IJobBatchHandler
 {
     private readonly Dictionary<Channel, IChannelAdapter> _adapters = adapters.GroupBy(a => a.Channel).ToDictionary(g => g.Key, g => g.Last());
 
     public string Kind => Outbound.DeliverKind;
 
-    // every acknowledgement and reply goes through here: the three reads are compiled once
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<Message?>>> MessageById = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Messages.FirstOrDefault(m => m.Id == id)));
+    // every acknowledgement and reply goes through here: the reads are compiled once
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<Message>>> MessagesByIds = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ids) => db.Messages.Where(m => ids.Contains(m.Id))));
 
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<Ticket?>>> TicketById = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Tickets.AsNoTracking().FirstOrDefault(t => t.Id == id)));
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<Ticket>>> TicketsByIds = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ids) => db.Tickets.AsNoTracking().Where(t => ids.Contains(t.Id))));
 
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<Customer?>>> CustomerById = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Customers.AsNoTracking().Include(c => c.Identities).FirstOrDefault(c => c.Id == id)));
+    private static readonly CompiledQuery<Func<LoopdeskDb, List<Guid>, IAsyncEnumerable<Customer>>> CustomersByIds = new(() => EF.CompileAsyncQuery(
+        (LoopdeskDb db, List<Guid> ids) => db.Customers.AsNoTracking().Include(c => c.Identities).Where(c => ids.Contains(c.Id))));
 
     public async Task HandleAsync(JobContext context, CancellationToken ct)
     {
-        var delivery = Wire.Read<Delivery>(context.Job.Payload);
-        var db = context.Db;
-        var message = await MessageById.For(db)(db, delivery.MessageId, ct);
-        if (message is null) return; // the ticket is gone
-        if (!_adapters.TryGetValue(message.Channel, out var adapter)) return; // stays on the ticket, read in the portal
-        var ticket = await TicketById.For(db)(db, delivery.TicketId, ct) ?? throw new InvalidOperationException("The ticket of the message is gone.");
-        var customer = await CustomerById.For(db)(db, ticket.CustomerId, ct) ?? throw new InvalidOperationException("The customer of the ticket is gone.");
-        var result = await adapter.DeliverAsync(new DeliveryRequest(context.Job.Id, message, ticket, customer, context.Db, context.Now), ct);
-        message.RecordDelivery(result.State, result.Detail, context.Now);
+        var (outcome, error) = (await HandleAsync([context.Job], context.Db, context.Now, alone: true, ct))[0];
+        if (outcome == JobOutcome.Kinds.Failed) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error!);
+    }
+
+    public Task<IReadOnlyList<JobOutcome>> HandleBatchAsync(IReadOnlyList<Job> jobs, LoopdeskDb db, IServiceProvider services, DateTimeOffset now, CancellationToken ct)
+        => HandleAsync(jobs, db, now, alone: false, ct);
+
+    private async Task<IReadOnlyList<JobOutcome>> HandleAsync(IReadOnlyList<Job> jobs, LoopdeskDb db, DateTimeOffset now, bool alone, CancellationToken ct)
+    {
+        var deliveries = jobs.Select(j => Wire.Read<Delivery>(j.Payload)).ToList();
+        var messages = new Dictionary<Guid, Message>();
+        await foreach (var m in MessagesByIds.For(db)(db, [.. deliveries.Select(d => d.MessageId).Distinct()]).WithCancellation(ct)) messages[m.Id] = m;
+        var ticketIds = deliveries.Where(d => messages.ContainsKey(d.MessageId)).Select(d => d.TicketId).Distinct().ToList();
+        var tickets = new Dictionary<Guid, Ticket>();
+        if (ticketIds.Count > 0) await foreach (var t in TicketsByIds.For(db)(db, ticketIds).WithCancellation(ct)) tickets[t.Id] = t;
+        var customerIds = tickets.Values.Select(t => t.CustomerId).Distinct().ToList();
+        var customers = new Dictionary<Guid, Customer>();
+        if (customerIds.Count > 0) await foreach (var c in CustomersByIds.For(db)(db, customerIds).WithCancellation(ct)) customers[c.Id] = c;
+
+        var outcomes = new JobOutcome[jobs.Count];
+        var batches = new Dictionary<IChannelBatchAdapter, List<(int Index, DeliveryRequest Request)>>();
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var delivery = deliveries[i];
+            outcomes[i] = JobOutcome.Done;
+            // the ticket is gone; a channel without an adapter keeps the message on the ticket, read in the portal
+            if (!messages.TryGetValue(delivery.MessageId, out var message) || !_adapters.TryGetValue(message.Channel, out var adapter)) continue;
+            if (!tickets.TryGetValue(delivery.TicketId, out var ticket))
+                outcomes[i] = JobOutcome.Failed(new InvalidOperationException("The ticket of the message is gone."));
+            else if (!customers.TryGetValue(ticket.CustomerId, out var customer))
+                outcomes[i] = JobOutcome.Failed(new InvalidOperationException("The customer of the ticket is gone."));
+            else
+            {
+                var request = new DeliveryRequest(jobs[i].Id, message, ticket, customer, db, now);
+                if (adapter is IChannelBatchAdapter together)
+                {
+                    if (!batches.TryGetValue(together, out var list)) batches[together] = list = [];
+                    list.Add((i, request));
+                }
+                else if (!alone) outcomes[i] = JobOutcome.Alone; // it may save as it goes (live chat): in a context of its own
+                else
+                {
+                    try
+                    {
+                        var result = await adapter.DeliverAsync(request, ct);
+                        message.RecordDelivery(result.State, result.Detail, now);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                    {
+                        outcomes[i] = JobOutcome.Failed(e);
+                    }
+                }
+            }
+        }
+        foreach (var (adapter, list) in batches)
+        {
+            var results = await adapter.DeliverAllAsync([.. list.Select(x => x.Request)], ct);
+            for (var k = 0; k < list.Count; k++)
+            {
+                var (index, request) = list[k];
+                if (results[k] is { Result: { } result }) request.Message.RecordDelivery(result.State, result.Detail, now);
+                else outcomes[index] = JobOutcome.Failed(results[k].Error ?? new InvalidOperationException("The channel gave no result."));
+            }
+        }
+        return outcomes;
     }
 }
 

@@ -14,22 +14,46 @@ public sealed record Delivered(Guid DeliveryId, Guid MessageId, Guid TicketId, s
 
 /// <summary>
 /// An email channel that records what it is asked to deliver. It stands in for the email and chat adapters built later,
-/// which plug in the same way: one <see cref="IChannelAdapter"/> per channel.
+/// which plug in the same way: one <see cref="IChannelAdapter"/> per channel. Like the email channel it takes the
+/// deliveries due together as one batch; it refuses those to an address in <see cref="Refused"/>, as a server that is down would.
 /// </summary>
-public sealed class RecordingChannel : IChannelAdapter
+public sealed class RecordingChannel : IChannelBatchAdapter
 {
     private readonly ConcurrentQueue<Delivered> _delivered = new();
+    private readonly ConcurrentQueue<int> _batches = new();
 
     public Channel Channel => Channel.Email;
 
     public IReadOnlyList<Delivered> All => [.. _delivered];
 
+    /// <summary>How many deliveries each call was given, in order.</summary>
+    public IReadOnlyList<int> Batches => [.. _batches];
+
+    public ConcurrentDictionary<string, bool> Refused { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public IReadOnlyList<Delivered> For(Guid ticketId) => [.. _delivered.Where(d => d.TicketId == ticketId)];
 
-    public Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct)
+    public async Task<DeliveryResult> DeliverAsync(DeliveryRequest r, CancellationToken ct)
     {
-        _delivered.Enqueue(new Delivered(r.DeliveryId, r.Message.Id, r.Ticket.Id, r.Ticket.Reference, r.Customer.Id, r.Customer.PrimaryEmail, r.Message.Text));
-        return Task.FromResult(DeliveryResult.Sent());
+        var (result, error) = (await DeliverAllAsync([r], ct))[0];
+        return result ?? throw error!;
+    }
+
+    public Task<IReadOnlyList<(DeliveryResult? Result, Exception? Error)>> DeliverAllAsync(IReadOnlyList<DeliveryRequest> requests, CancellationToken ct)
+    {
+        _batches.Enqueue(requests.Count);
+        var results = new List<(DeliveryResult?, Exception?)>();
+        foreach (var r in requests)
+        {
+            if (r.Customer.PrimaryEmail is { } to && Refused.ContainsKey(to))
+            {
+                results.Add((null, new IOException($"{to}: the server refused the connection.")));
+                continue;
+            }
+            _delivered.Enqueue(new Delivered(r.DeliveryId, r.Message.Id, r.Ticket.Id, r.Ticket.Reference, r.Customer.Id, r.Customer.PrimaryEmail, r.Message.Text));
+            results.Add((DeliveryResult.Sent(), null));
+        }
+        return Task.FromResult<IReadOnlyList<(DeliveryResult?, Exception?)>>(results);
     }
 }
 

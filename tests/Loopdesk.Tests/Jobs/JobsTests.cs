@@ -297,6 +297,45 @@ public abstract class JobsTests(LoopdeskApp app)
         Assert.Equal(reply.Id, Assert.Single(delivered).MessageId);
     }
 
+    [Fact]
+    public async Task Deliveries_due_together_go_as_one_batch_and_one_refused_is_retried_without_holding_back_the_others()
+    {
+        using var agent = app.CreateClient(AgentRole.Agent);
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var refused = $"down{Guid.NewGuid():N}@example.com";
+        app.Deliveries().Refused[refused] = true;
+        var tickets = new List<TicketDto>();
+        foreach (var email in new[] { $"a{Guid.NewGuid():N}@example.com", refused, $"b{Guid.NewGuid():N}@example.com" })
+            tickets.Add(await agent.CreateTicketAsync($"Batch {email}", Ct, email: email));
+        var batches = app.Deliveries().Batches.Count;
+
+        await app.RunJobsAsync();
+
+        Assert.True(app.Deliveries().Batches.Skip(batches).Max() >= 3, "the three deliveries due together go in one batch");
+        foreach (var ticket in tickets.Where((_, i) => i != 1))
+        {
+            Assert.Single(app.Deliveries().For(ticket.Id));
+            Assert.Empty(await OutboxAsync(admin, ticket.Id, Outbound.DeliverKind));
+            var ack = (await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{ticket.Reference}/messages", Ct)).Single(m => m.Direction == MessageDirection.Outbound);
+            Assert.Equal(DeliveryState.Sent, ack.Delivery);
+        }
+        Assert.Empty(app.Deliveries().For(tickets[1].Id));
+        var waiting = Assert.Single(await OutboxAsync(admin, tickets[1].Id, Outbound.DeliverKind));
+        Assert.Equal(JobState.Pending, waiting.State);
+        Assert.Equal(1, waiting.Attempts);
+        Assert.Contains("refused the connection", waiting.LastError, StringComparison.Ordinal);
+        var pending = (await agent.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{tickets[1].Reference}/messages", Ct)).Single(m => m.Direction == MessageDirection.Outbound);
+        Assert.Equal(DeliveryState.Queued, pending.Delivery);
+
+        // the server is back: at the retry it goes out, once
+        app.Deliveries().Refused.TryRemove(refused, out _);
+        await app.AdvanceAsync(TimeSpan.FromSeconds(15));
+        await app.RunJobsAsync();
+        Assert.Single(app.Deliveries().For(tickets[1].Id));
+        Assert.Empty(await OutboxAsync(admin, tickets[1].Id, Outbound.DeliverKind));
+        Assert.All(tickets, t => Assert.Single(app.Deliveries().For(t.Id)));
+    }
+
     private static async Task<List<OutboxEntryDto>> OutboxAsync(HttpClient admin, Guid ticketId, string? kind = null)
     {
         var all = await admin.GetJsonAsync<List<OutboxEntryDto>>(kind is null ? "/api/v1/outbox" : $"/api/v1/outbox?kind={kind}", Ct);
