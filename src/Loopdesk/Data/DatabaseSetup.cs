@@ -29,6 +29,8 @@ public static class DatabaseSetup
                     ?? throw new InvalidOperationException("Loopdesk:Database:ConnectionString is required when Loopdesk:Database:Provider is postgres.");
                 services.AddDbContextPool<LoopdeskDb, PostgresLoopdeskDb>((sp, o) => Intercept(sp, ConfigurePostgres(o, pg)));
                 services.AddSingleton<Search.ISearchIndex>(sp => new Search.PostgresSearchIndex(sp.GetRequiredService<TimeProvider>()));
+                services.AddSingleton<PostgresStatistics>();
+                services.AddHostedService(sp => sp.GetRequiredService<PostgresStatistics>());
                 break;
             default:
                 throw new InvalidOperationException($"Loopdesk:Database:Provider is \"{options.Database.Provider}\"; use \"sqlite\" or \"postgres\".");
