@@ -1,3 +1,4 @@
+using Loopdesk.Platform;
 using Microsoft.EntityFrameworkCore;
 
 namespace Loopdesk.Data;
@@ -24,19 +25,7 @@ public sealed class PostgresStatistics(IServiceScopeFactory scopes, TimeProvider
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // the tables come with the migrations, which run while the host starts
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
-        {
-            try
-            {
-                await started.Task;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        if (!await lifetime.StartedAsync(stoppingToken)) return;
         while (_allowed && !stoppingToken.IsCancellationRequested)
         {
             try

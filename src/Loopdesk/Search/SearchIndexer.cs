@@ -1,4 +1,5 @@
 using Loopdesk.Data;
+using Loopdesk.Platform;
 
 namespace Loopdesk.Search;
 
@@ -16,19 +17,7 @@ public sealed class SearchIndexer(ISearchIndex index, IServiceScopeFactory scope
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // the queue table comes with the migrations, which run while the host starts
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
-        {
-            try
-            {
-                await started.Task;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        if (!await lifetime.StartedAsync(stoppingToken)) return;
         var more = false;
         while (!stoppingToken.IsCancellationRequested)
         {
