@@ -273,19 +273,35 @@ public sealed class EmailChannel(MailboxCache mailboxes, SmtpPool smtp, IOptions
 
 /// <summary>
 /// Open SMTP connections kept for reuse, a few per mailbox, so a burst of mail does not connect, greet and sign in
-/// once per message. A connection idle for a while, or one that failed, is closed instead of reused.
+/// once per message. At most that many mails go to one server at a time (the others wait their turn), so a burst never
+/// opens connections only to close them. A connection idle for a while, or one that failed, is closed instead of reused.
 /// </summary>
 public sealed class SmtpPool(MailSecrets secrets) : IAsyncDisposable
 {
-    private const int MaxIdlePerServer = 4;
+    private const int PerServer = 4;
     private static readonly TimeSpan MaxIdle = TimeSpan.FromSeconds(30);
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentQueue<(SmtpClient Client, long At)>> _idle = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _turns = new();
 
     /// <summary>Sends through a kept connection to the mailbox's server, or a new one; returns the server's answer.</summary>
     public async Task<string> SendAsync(Mailbox mailbox, MimeMessage mail, CancellationToken ct)
     {
         var key = $"{mailbox.SmtpHost}:{mailbox.SmtpPort}:{mailbox.SmtpSecurity}:{mailbox.SmtpLogin}:{mailbox.SmtpUsername}:{mailbox.SmtpSecret}";
+        var turn = _turns.GetOrAdd(key, _ => new SemaphoreSlim(PerServer, PerServer));
+        await turn.WaitAsync(ct);
+        try
+        {
+            return await SendInTurnAsync(key, mailbox, mail, ct);
+        }
+        finally
+        {
+            turn.Release();
+        }
+    }
+
+    private async Task<string> SendInTurnAsync(string key, Mailbox mailbox, MimeMessage mail, CancellationToken ct)
+    {
         var queue = _idle.GetOrAdd(key, _ => new());
         var kept = Take(queue);
         if (kept is not null)
@@ -307,7 +323,7 @@ public sealed class SmtpPool(MailSecrets secrets) : IAsyncDisposable
         try
         {
             var answer = await client.SendAsync(mail, ct);
-            if (queue.Count < MaxIdlePerServer) queue.Enqueue((client, System.Diagnostics.Stopwatch.GetTimestamp()));
+            if (queue.Count < PerServer) queue.Enqueue((client, System.Diagnostics.Stopwatch.GetTimestamp()));
             else await CloseAsync(client);
             return answer;
         }
