@@ -401,6 +401,9 @@ public sealed class AdminTests(WorkspaceHost host)
         Assert.Single(await ListAsync("/api/v1/status/services"), s => s.GetProperty("name").GetString() == name);
 
         await page.GetByRole(AriaRole.Button, new() { Name = $"Change {name}", Exact = true }).ClickAsync();
+        // the form shows the service in the same render as its save button; typing before it would be overwritten
+        await Assertions.Expect(Button(page, "Save service")).ToBeVisibleAsync();
+        await Assertions.Expect(Field(page, "Description")).ToHaveValueAsync("Card and bank payments");
         await Field(page, "Description").FillAsync("Cards, bank transfers and invoices");
         await Button(page, "Save service").ClickAsync();
         await Assertions.Expect(Ok(page)).ToHaveTextAsync($"Service {name} saved.");

@@ -470,6 +470,9 @@ public abstract class ChatTests(LoopdeskApp app)
             .Build();
         agentHub.On<System.Text.Json.JsonElement>("Signal", s => signals.Enqueue(s));
         await agentHub.StartAsync(Ct);
+        // The server answers the handshake before it runs OnConnectedAsync (which joins the agents' group), and reads
+        // invocations only after it: an answer to any call, here one the hub does not have, means the group is joined.
+        await Assert.ThrowsAsync<HubException>(() => agentHub.InvokeAsync("Ready", Ct));
 
         await using var visitor = await VisitAsync(site);
         var state = await StartAsync(visitor, "Hello from the shop");
