@@ -58,6 +58,8 @@ public static class LoopdeskHost
         services.AddLoopdeskDatabase(builder.Configuration);
         services.AddHostedService<DatabaseMigrator>();
         services.AddHostedService<AdminBootstrap>();
+        if (OperatingSystem.IsLinux())
+            services.AddHostedService<NativeHeap>();
         services.AddSingleton<StaffCache>();
         services.AddSingleton<Tickets.HtmlCleaner>();
         services.AddScoped<Tickets.TicketCommands>();
