@@ -121,7 +121,8 @@ public abstract class AdminQueueTests(LoopdeskApp app) : ComponentTests(app, Age
         page.Find($"a[href='/api/v1/inbound/{failed.InboundId}/raw']").Closest("tr")!
             .QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Discard").Click();
         await page.WaitForAssertionAsync(() => Assert.Contains("It is kept, and makes no ticket", page.Find(".form-ok").TextContent, StringComparison.Ordinal), Patience);
-        Assert.Empty(page.FindAll($"a[href='/api/v1/inbound/{failed.InboundId}/raw']"));
+        // the list is read again after the notice shows
+        await page.WaitForAssertionAsync(() => Assert.Empty(page.FindAll($"a[href='/api/v1/inbound/{failed.InboundId}/raw']")), Patience);
         var stored = await ReadAsync(db => db.InboundMails.AsNoTracking().SingleAsync(m => m.Id == failed.InboundId, Ct));
         Assert.Equal(InboundState.Ignored, stored.State);
         Assert.StartsWith("Discarded by Test admin.", stored.Note, StringComparison.Ordinal);
