@@ -57,6 +57,43 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
     /// <summary>
+    /// On PostgreSQL, has this context run every prepared statement with its generic plan (nothing on SQLite).
+    /// PostgreSQL makes the generic plan of a statement with an array parameter (<c>"Id" = ANY ($1)</c>, which EF Core
+    /// writes for <c>Contains</c>) for ten elements, finds it dearer than the plans made for the one to eight values a
+    /// group looks up, and so plans such a statement again at every run, though the plan comes out the same: the
+    /// look-ups of inbound mail and of the outbox spent more of the database's time being planned than being run. The
+    /// context keeps its connection from here on and sets the session back when it is disposed (the pool does not reset
+    /// sessions, see DatabaseSetup), so no other work is planned this way; searches keep plans made for their words.
+    /// </summary>
+    public async Task UseGenericPlansAsync(CancellationToken ct)
+    {
+        if (!IsPostgres || _genericPlans) return;
+        await Database.OpenConnectionAsync(ct);
+        _genericPlans = true;
+        await Database.ExecuteSqlRawAsync("SET plan_cache_mode = force_generic_plan", ct);
+    }
+
+    private bool _genericPlans;
+
+    /// <summary>Sets the session's plan cache mode back before the connection returns to the pool.</summary>
+    private async Task ResetPlansAsync()
+    {
+        if (!_genericPlans) return;
+        _genericPlans = false;
+        try
+        {
+            // a transaction left open (a failed save) is ended first: a failed one takes no statement
+            if (Database.CurrentTransaction is { } open) await open.RollbackAsync(CancellationToken.None);
+            await Database.ExecuteSqlRawAsync("RESET plan_cache_mode", CancellationToken.None);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            // the session could not be set back: its connection is closed instead of going back to the pool
+            if (Database.GetDbConnection() is Npgsql.NpgsqlConnection connection) Npgsql.NpgsqlConnection.ClearPool(connection);
+        }
+    }
+
+    /// <summary>
     /// SQLite has one writer at a time. Writers of this process queue at a gate, asynchronously, instead of inside SQLite's
     /// busy handler, which sleeps in steps of milliseconds and wastes most of a write-heavy second. A save's transaction
     /// takes the gate when it begins and gives it back when it ends (see DatabaseSetup), so the rules that run inside a
@@ -96,6 +133,7 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public override void Dispose()
     {
         LeaveWriteGate();
+        if (_genericPlans) ResetPlansAsync().GetAwaiter().GetResult();
         base.Dispose();
         GC.SuppressFinalize(this);
     }
@@ -103,6 +141,7 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public override async ValueTask DisposeAsync()
     {
         LeaveWriteGate();
+        await ResetPlansAsync();
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
     }

@@ -9,8 +9,10 @@ namespace Loopdesk.Data;
 /// looks only once a minute: meanwhile a table that went from a hundred rows to thirty thousand is still planned as the
 /// small table it was, and the plans Npgsql's prepared statements keep are made for that table (a sequential scan
 /// where an index lookup was wanted, a join started from the wrong side). Every few seconds this analyzes the tables
-/// whose changes since their last analysis reach a fifth of their rows (and at least <see cref="MinChanges"/>), which
-/// also has PostgreSQL plan their statements again. Large, steady tables it leaves to autovacuum.
+/// whose changes since their last analysis reach half their rows (and at least <see cref="MinChanges"/>): a table that
+/// only grows is analyzed each time it has doubled, which also has PostgreSQL plan its statements again. Analyzing
+/// more often than that cost more than it gave (the messages' text and search columns make an analysis of a few
+/// thousand messages take a quarter of a second). Large, steady tables it leaves to autovacuum.
 /// </summary>
 public sealed class PostgresStatistics(IServiceScopeFactory scopes, TimeProvider clock, IHostApplicationLifetime lifetime, ILogger<PostgresStatistics> log)
     : BackgroundService
@@ -45,12 +47,12 @@ public sealed class PostgresStatistics(IServiceScopeFactory scopes, TimeProvider
         }
     }
 
-    /// <summary>Analyzes the tables of Loopdesk's schema that changed by a fifth since their last analysis; returns their names.</summary>
+    /// <summary>Analyzes the tables of Loopdesk's schema whose changes since their last analysis reach half their rows; returns their names.</summary>
     public async Task<IReadOnlyList<string>> AnalyzeGrownAsync(LoopdeskDb db, CancellationToken ct)
     {
         var grown = await db.Database.SqlQueryRaw<string>("""
             SELECT relname AS "Value" FROM pg_stat_user_tables
-            WHERE schemaname = current_schema() AND n_mod_since_analyze >= {0} AND n_mod_since_analyze >= n_live_tup / 5
+            WHERE schemaname = current_schema() AND n_mod_since_analyze >= {0} AND n_mod_since_analyze >= n_live_tup / 2
             ORDER BY relname
             """, MinChanges).ToListAsync(ct);
         foreach (var table in grown)

@@ -242,6 +242,7 @@ public sealed class JobRunner : BackgroundService
             IReadOnlyList<JobOutcome> outcomes;
             try
             {
+                await db.UseGenericPlansAsync(ct);
                 outcomes = await handler.HandleBatchAsync(jobs, db, scope.ServiceProvider, now, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -53,6 +53,7 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
         {
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            await db.UseGenericPlansAsync(CancellationToken.None);
             var lookup = await CustomerLookup.LoadAsync(db, [.. group.Select(p => (p.Item.Request.Customer.Email, p.Item.Request.Customer.Phone))], CancellationToken.None);
             foreach (var pending in group) built.Add(Build(db, pending.Item, lookup));
             await db.SaveChangesAsync();
@@ -73,6 +74,7 @@ public sealed class TicketWriter : IHostedService, IAsyncDisposable
             {
                 await using var scope = _scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+                await db.UseGenericPlansAsync(CancellationToken.None);
                 var customer = pending.Item.Request.Customer;
                 var lookup = await CustomerLookup.LoadAsync(db, [(customer.Email, customer.Phone)], CancellationToken.None);
                 var ticket = Build(db, pending.Item, lookup);
