@@ -443,10 +443,12 @@ public sealed partial class MailIngest(
         var automatic = parsed.Automatic;
 
         var ticket = await ThreadAsync(db, parsed, customer.Id, shared, ct);
-        if (ticket is null && mayWait && await ParentPendingAsync(db, mail, parsed, now, ct))
+        if (ticket is null && mayWait && parsed.ThreadIds.Count > 0)
         {
             // the message this one answers is stored but not read yet (fetched in the same batch): read that one first
-            throw new MailDeferredException();
+            if (await ParentPendingAsync(db, mail, parsed, now, ct)) throw new MailDeferredException();
+            // or it was read by a concurrent worker between the look-up above and that check: its ids are on its ticket now
+            ticket = await ThreadAsync(db, parsed, customer.Id, null, ct);
         }
         var storm = false;
         // a storm is many new conversations from someone we know: one made just now has none yet

@@ -109,6 +109,10 @@ public sealed class JobRunner : BackgroundService
             _claimGate.Release();
         }
         if (claimed.Count == 0) return 0;
+        // started in the order they fell due, and those due together in the order they were made: PostgreSQL returns the
+        // claimed rows in no set order, and a reply's job taking every worker while the message it answers waits for one
+        // left the reply to open a ticket of its own
+        claimed.Sort(static (a, b) => a.DueAt != b.DueAt ? a.DueAt.CompareTo(b.DueAt) : Loopdesk.Core.Common.Ids.Position(a.Id).CompareTo(Loopdesk.Core.Common.Ids.Position(b.Id)));
 
         var done = new ConcurrentBag<Guid>();
         // jobs of a kind whose handler does several at once go together, a few dozen at a time; the others one by one
