@@ -601,7 +601,7 @@ internal static class EmailBench
     private static void Log(string line) => Console.WriteLine($"[{Clock.Elapsed:mm\\:ss}] {line}");
 }
 
-/// <summary>The SMTP sink's Maildir (aiosmtpd's Mailbox handler): each message it accepted is a file in new/.</summary>
+/// <summary>The SMTP sink's Maildir (bench/sink/raw_maildir.py, an aiosmtpd handler): each message it accepted is a file in new/.</summary>
 internal sealed class Sink(string directory)
 {
     private string Maildir => Path.Combine(directory, "maildir");

@@ -154,12 +154,15 @@ stop_dovecot() {
 
 # usage: start_smtp_sink -> exports SMTP_SINK_DIR SMTP_SINK_PORT SMTP_SINK_PID
 # Debian's aiosmtpd on 127.0.0.1 (plain text, no sign-in); every message it accepts becomes a file in the Maildir
-# SMTP_SINK_DIR/maildir (new/), with its envelope in the headers X-MailFrom and X-RcptTo.
+# SMTP_SINK_DIR/maildir (new/), with its envelope in the headers X-MailFrom and X-RcptTo. The handler
+# (bench/sink/raw_maildir.py) writes the bytes as they came, without parsing them: the sink shares the machine with the
+# server it measures.
 start_smtp_sink() {
   [ -d /usr/lib/python3/dist-packages/aiosmtpd ] || ensure_mail_packages || return 1
   SMTP_SINK_DIR=$(mktemp -d /tmp/loopdesk-smtp.XXXXXX)
   SMTP_SINK_PORT=$(free_port)
-  /usr/bin/python3 -m aiosmtpd -n -u -l "127.0.0.1:$SMTP_SINK_PORT" -c aiosmtpd.handlers.Mailbox "$SMTP_SINK_DIR/maildir" \
+  PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../bench/sink" && pwd)" \
+    /usr/bin/python3 -m aiosmtpd -n -u -l "127.0.0.1:$SMTP_SINK_PORT" -c raw_maildir.RawMaildir "$SMTP_SINK_DIR/maildir" \
     >"$SMTP_SINK_DIR/sink.log" 2>&1 &
   SMTP_SINK_PID=$!
   export SMTP_SINK_DIR SMTP_SINK_PORT SMTP_SINK_PID

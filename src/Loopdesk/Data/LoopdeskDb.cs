@@ -57,38 +57,67 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public bool IsPostgres => Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
 
     /// <summary>
-    /// On PostgreSQL, has this context run every prepared statement with its generic plan (nothing on SQLite).
-    /// PostgreSQL makes the generic plan of a statement with an array parameter (<c>"Id" = ANY ($1)</c>, which EF Core
-    /// writes for <c>Contains</c>) for ten elements, finds it dearer than the plans made for the one to eight values a
-    /// group looks up, and so plans such a statement again at every run, though the plan comes out the same: the
-    /// look-ups of inbound mail and of the outbox spent more of the database's time being planned than being run. The
-    /// context keeps its connection from here on and sets the session back when it is disposed (the pool does not reset
-    /// sessions, see DatabaseSetup), so no other work is planned this way; searches keep plans made for their words.
+    /// On PostgreSQL, has this context's unit of work run every prepared statement with its generic plan (nothing on
+    /// SQLite). PostgreSQL makes the generic plan of a statement with an array parameter (<c>"Id" = ANY ($1)</c>, which
+    /// EF Core writes for <c>Contains</c>) for ten elements, finds it dearer than the plans made for the one to eight
+    /// values a group looks up, and so plans such a statement again at every run, though the plan comes out the same:
+    /// the look-ups of inbound mail and of the outbox spent more of the database's time being planned than being run.
+    /// The unit's reads and its next save share one transaction, begun here with a <c>SET LOCAL</c>, which PostgreSQL
+    /// undoes when the transaction ends: the save commits it, and a unit disposed without saving rolls it back. So no
+    /// other work on the pooled session is planned this way (searches keep plans made for their words), and nothing has
+    /// to set the session back.
     /// </summary>
     public async Task UseGenericPlansAsync(CancellationToken ct)
     {
-        if (!IsPostgres || _genericPlans) return;
-        await Database.OpenConnectionAsync(ct);
-        _genericPlans = true;
-        await Database.ExecuteSqlRawAsync("SET plan_cache_mode = force_generic_plan", ct);
+        if (!IsPostgres || _plans is not null || Database.CurrentTransaction is not null) return;
+        _plans = await Database.BeginTransactionAsync(ct);
+        // a save inside it that fails rolls the whole transaction back (see SaveChangesAsync): no savepoints needed
+        Database.AutoSavepointsEnabled = false;
+        await Database.ExecuteSqlRawAsync("SET LOCAL plan_cache_mode = force_generic_plan", ct);
     }
 
-    private bool _genericPlans;
+    private Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? _plans;
 
-    /// <summary>Sets the session's plan cache mode back before the connection returns to the pool.</summary>
-    private async Task ResetPlansAsync()
+    /// <summary>Saves within the transaction begun by <see cref="UseGenericPlansAsync"/> and ends it: committed, or rolled back on failure.</summary>
+    private async Task<int> SaveAndCommitAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction plans, bool acceptAllChangesOnSuccess, CancellationToken ct)
     {
-        if (!_genericPlans) return;
-        _genericPlans = false;
+        _plans = null;
         try
         {
-            // a transaction left open (a failed save) is ended first: a failed one takes no statement
-            if (Database.CurrentTransaction is { } open) await open.RollbackAsync(CancellationToken.None);
-            await Database.ExecuteSqlRawAsync("RESET plan_cache_mode", CancellationToken.None);
+            // the changes are accepted once committed, so a failed commit leaves them to be saved again
+            var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess: false, ct);
+            await plans.CommitAsync(ct);
+            if (acceptAllChangesOnSuccess) ChangeTracker.AcceptAllChanges();
+            return saved;
+        }
+        catch
+        {
+            await EndAsync(plans);
+            throw;
+        }
+        finally
+        {
+            await plans.DisposeAsync();
+            Database.AutoSavepointsEnabled = true;
+        }
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        // its transaction is committed by the asynchronous save only; a save here would be rolled back with it
+        if (_plans is not null) throw new InvalidOperationException("A unit of work with generic plans saves with SaveChangesAsync.");
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <summary>Rolls back a transaction of <see cref="UseGenericPlansAsync"/> not committed; should that fail, its connection is not reused.</summary>
+    private async Task EndAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction plans)
+    {
+        try
+        {
+            await plans.RollbackAsync(CancellationToken.None);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
         {
-            // the session could not be set back: its connection is closed instead of going back to the pool
             if (Database.GetDbConnection() is Npgsql.NpgsqlConnection connection) Npgsql.NpgsqlConnection.ClearPool(connection);
         }
     }
@@ -101,6 +130,7 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     /// </summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
+        if (_plans is { } plans) return await SaveAndCommitAsync(plans, acceptAllChangesOnSuccess, cancellationToken);
         if (IsPostgres || Database.CurrentTransaction is not null)
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
@@ -133,7 +163,7 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public override void Dispose()
     {
         LeaveWriteGate();
-        if (_genericPlans) ResetPlansAsync().GetAwaiter().GetResult();
+        if (Interlocked.Exchange(ref _plans, null) is { } plans) EndAsync(plans).GetAwaiter().GetResult();
         base.Dispose();
         GC.SuppressFinalize(this);
     }
@@ -141,7 +171,7 @@ public class LoopdeskDb(DbContextOptions options) : IdentityUserContext<StaffUse
     public override async ValueTask DisposeAsync()
     {
         LeaveWriteGate();
-        await ResetPlansAsync();
+        if (Interlocked.Exchange(ref _plans, null) is { } plans) await EndAsync(plans);
         await base.DisposeAsync();
         GC.SuppressFinalize(this);
     }

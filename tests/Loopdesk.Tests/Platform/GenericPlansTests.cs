@@ -1,3 +1,4 @@
+using Loopdesk.Core.Customers;
 using Loopdesk.Data;
 using Loopdesk.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -7,8 +8,8 @@ namespace Loopdesk.Tests.Platform;
 
 /// <summary>
 /// The work that asks for generic plans (inbound mail, new tickets, the outbox) runs its prepared look-ups without
-/// planning them again each time, and leaves the pooled session as it found it, so a search on the same connection
-/// afterwards is planned for its own words.
+/// planning them again each time, in a transaction its save commits, and leaves the pooled session as it found it, so a
+/// search on the same connection afterwards is planned for its own words.
 /// </summary>
 public sealed class GenericPlansTests(PostgresApp app) : IClassFixture<PostgresApp>
 {
@@ -44,7 +45,50 @@ public sealed class GenericPlansTests(PostgresApp app) : IClassFixture<PostgresA
     }
 
     [Fact]
-    public async Task A_unit_that_failed_inside_its_transaction_also_sets_the_session_back()
+    public async Task A_unit_that_saves_commits_its_rows_and_leaves_the_session_as_it_found_it()
+    {
+        var customer = Customer.Create("Ada Generic", app.Clock.GetUtcNow());
+        int backend;
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            await db.UseGenericPlansAsync(Ct);
+            backend = await BackendAsync(db);
+            db.Customers.Add(customer);
+            await db.SaveChangesAsync(Ct);
+            // the save ended the unit's transaction, and the setting with it
+            Assert.Equal("auto", await PlanModeAsync(db));
+            Assert.Equal(EntityState.Unchanged, db.Entry(customer).State);
+        }
+
+        Assert.True(await ExistsAsync(customer.Id), "the saved customer is committed");
+        Assert.Equal("auto", await PlanModeOfNextUseAsync(backend));
+    }
+
+    [Fact]
+    public async Task A_save_that_fails_leaves_nothing_half_written_and_can_be_made_again()
+    {
+        var now = app.Clock.GetUtcNow();
+        var added = Customer.Create("Grace Added", now);
+        var missing = Customer.Create("Never Stored", now);
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+        await db.UseGenericPlansAsync(Ct);
+        db.Customers.Add(added);
+        // an update of a row that is not there: its statement runs after the insert, which must not stay behind
+        db.Customers.Attach(missing);
+        db.Entry(missing).Property(c => c.Name).IsModified = true;
+
+        await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => db.SaveChangesAsync(Ct));
+        Assert.False(await ExistsAsync(added.Id), "the insert of the failed save was rolled back");
+
+        db.Entry(missing).State = EntityState.Detached;
+        await db.SaveChangesAsync(Ct);
+        Assert.True(await ExistsAsync(added.Id), "saved again, once");
+    }
+
+    [Fact]
+    public async Task A_unit_whose_transaction_failed_leaves_the_session_as_it_found_it()
     {
         int backend;
         await using (var scope = app.Services.CreateAsyncScope())
@@ -52,9 +96,8 @@ public sealed class GenericPlansTests(PostgresApp app) : IClassFixture<PostgresA
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
             await db.UseGenericPlansAsync(Ct);
             backend = await BackendAsync(db);
-            await db.Database.BeginTransactionAsync(Ct);
             await Assert.ThrowsAsync<Npgsql.PostgresException>(() => db.Database.ExecuteSqlRawAsync("SELECT 1 / 0", Ct));
-            // disposed with its transaction still open and failed
+            // disposed with its transaction failed and never saved
         }
 
         Assert.Equal("auto", await PlanModeOfNextUseAsync(backend));
@@ -81,6 +124,12 @@ public sealed class GenericPlansTests(PostgresApp app) : IClassFixture<PostgresA
         }
         Assert.Fail("The pool did not hand out the same session again.");
         return "";
+    }
+
+    private async Task<bool> ExistsAsync(Guid customerId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<LoopdeskDb>().Customers.AnyAsync(c => c.Id == customerId, Ct);
     }
 
     private static Task<int> BackendAsync(LoopdeskDb db)
