@@ -133,11 +133,12 @@ public sealed class WorkspaceHost : IAsyncLifetime
         page.SetDefaultNavigationTimeout(30_000);
         page.Console += (_, m) => { if (m.Type is "error" or "warning") Console.WriteLine($"browser {m.Type}: {m.Text}"); };
         await SignInAsync(page, email, password);
-        // the redirect is enough: the page's load event (every script and style fetched) is not waited for, as it can
-        // take long on a busy machine; the circuit being ready below is what the tests need
-        await page.WaitForURLAsync("**/inbox/mine", new() { WaitUntil = WaitUntilState.Commit });
         try
         {
+            // the redirect is enough: the page's load event (every script and style fetched) is not waited for, as it can
+            // take long on a busy machine; the circuit being ready below is what the tests need. A sign-in once took over
+            // 30 s to answer during a full test run on two cores, so the redirect gets a minute.
+            await page.WaitForURLAsync("**/inbox/mine", new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
             await page.Locator("[data-circuit=ready]").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30_000 });
         }
         catch (TimeoutException)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Loopdesk.Data;
 using Loopdesk.Platform;
@@ -50,6 +51,9 @@ public sealed class JobRunner : BackgroundService
             try { _wake.Release(); } catch (SemaphoreFullException) { }
         }
     }
+
+    /// <summary>Whether a wake is waiting to be taken, and takes it (internal for tests).</summary>
+    internal bool TakeWake() => _wake.Wait(0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -343,8 +347,12 @@ public sealed class JobOptions
     public int LeaseSeconds { get; set; } = 300;
 }
 
-/// <summary>Wakes this process's runner when a save added a job that is due now (an outbox entry).</summary>
-public sealed class JobSignal(IServiceProvider services, TimeProvider clock) : SaveChangesInterceptor
+/// <summary>
+/// Wakes this process's runner when a save added a job that is due now (an outbox entry), once the job is committed:
+/// after a save that committed on its own, or, for a save inside a transaction (a unit of work with generic plans, a
+/// merge), when that transaction commits. A runner woken earlier would find nothing yet and wait for its next poll.
+/// </summary>
+public sealed class JobSignal(IServiceProvider services, TimeProvider clock) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
     private readonly ConditionalWeakTable<DbContext, object> _pending = [];
 
@@ -362,14 +370,36 @@ public sealed class JobSignal(IServiceProvider services, TimeProvider clock) : S
 
     public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        Signal(eventData.Context);
+        if (eventData.Context?.Database.CurrentTransaction is null) Signal(eventData.Context);
         return ValueTask.FromResult(result);
     }
 
     public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        Signal(eventData.Context);
+        if (eventData.Context?.Database.CurrentTransaction is null) Signal(eventData.Context);
         return result;
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Signal(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Signal(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    // rolled back: the jobs were not saved, and a later save notes its own
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(eventData.Context);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Forget(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    private void Forget(DbContext? context)
+    {
+        if (context is not null) _pending.Remove(context);
     }
 
     private void Note(DbContext? context)

@@ -2,10 +2,13 @@ using System.Net;
 using System.Text.Json;
 using Loopdesk.Core.Agents;
 using Loopdesk.Core.Tickets;
+using Loopdesk.Data;
 using Loopdesk.Jobs;
 using Loopdesk.Rules;
 using Loopdesk.Tests.Infrastructure;
 using Loopdesk.Tickets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loopdesk.Tests.Jobs;
 
@@ -340,6 +343,51 @@ public abstract class JobsTests(LoopdeskApp app)
     {
         var all = await admin.GetJsonAsync<List<OutboxEntryDto>>(kind is null ? "/api/v1/outbox" : $"/api/v1/outbox?kind={kind}", Ct);
         return [.. all.Where(j => j.TicketId == ticketId)];
+    }
+
+    [Fact]
+    public async Task Work_saved_inside_a_transaction_wakes_the_runner_when_it_commits_not_before()
+    {
+        var runner = app.Services.GetRequiredService<JobRunner>();
+        runner.TakeWake();
+        var ids = new List<Guid>();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            await using var tx = await db.Database.BeginTransactionAsync(Ct);
+            ids.Add(db.Enqueue("test.wake", new { }, app.Clock.GetUtcNow()).Id);
+            await db.SaveChangesAsync(Ct);
+            // woken now, the runner would find nothing it can see and wait for its next poll
+            Assert.False(runner.TakeWake(), "not woken before the commit");
+            await tx.CommitAsync(Ct);
+            Assert.True(runner.TakeWake(), "woken by the commit");
+        }
+
+        // a unit of work with generic plans (a transaction of its own on PostgreSQL) wakes it with the job committed
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            await db.UseGenericPlansAsync(Ct);
+            ids.Add(db.Enqueue("test.wake", new { }, app.Clock.GetUtcNow()).Id);
+            await db.SaveChangesAsync(Ct);
+            Assert.True(runner.TakeWake(), "woken by the save's commit");
+        }
+
+        // rolled back: nothing to wake for
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
+            await using var tx = await db.Database.BeginTransactionAsync(Ct);
+            db.Enqueue("test.wake", new { }, app.Clock.GetUtcNow());
+            await db.SaveChangesAsync(Ct);
+            await tx.RollbackAsync(Ct);
+            Assert.False(runner.TakeWake(), "not woken for work rolled back");
+        }
+
+        await using var check = app.Services.CreateAsyncScope();
+        var jobs = check.ServiceProvider.GetRequiredService<LoopdeskDb>().Jobs;
+        Assert.Equal(2, await jobs.CountAsync(j => j.Kind == "test.wake", Ct));
+        await jobs.Where(j => ids.Contains(j.Id)).ExecuteDeleteAsync(Ct);
     }
 
     private static async Task<OutboxEntryDto> EntryAsync(HttpClient admin, Guid id)
