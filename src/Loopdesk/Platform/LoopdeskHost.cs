@@ -62,6 +62,7 @@ public static class LoopdeskHost
             services.AddHostedService<NativeHeap>();
         services.AddSingleton<StaffCache>();
         services.AddSingleton<Tickets.HtmlCleaner>();
+        services.AddSingleton<Teams.KnownTeams>();
         services.AddScoped<Tickets.TicketCommands>();
         services.AddSingleton<Tickets.TicketWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<Tickets.TicketWriter>());

@@ -55,7 +55,8 @@ public sealed class TemplateStore(Microsoft.Extensions.Options.IOptions<Platform
     public async Task<string> RenderTextAsync(LoopdeskDb db, string source, Core.Tickets.Ticket t, Customer customer, DateTimeOffset now,
         IReadOnlyDictionary<string, object?>? extra, CancellationToken ct)
     {
-        var values = await ValuesAsync(db, t, now, customer, extra, ct);
+        // the team's name costs a query, and most texts (the shipped ones) do not name the team
+        var values = await ValuesAsync(db, t, now, customer, extra, source.Contains("team", StringComparison.Ordinal), ct);
         var company = options.Value.Company;
         return TemplateText.Render(source, values, new TemplateContext(now, Language(customer), customer.TimeZone ?? company.TimeZone));
     }
@@ -67,10 +68,10 @@ public sealed class TemplateStore(Microsoft.Extensions.Options.IOptions<Platform
         (LoopdeskDb db, Guid id, CancellationToken ct) => db.Teams.Where(x => x.Id == id).Select(x => x.Name).FirstOrDefault()));
 
     private async Task<Dictionary<string, object?>> ValuesAsync(LoopdeskDb db, Core.Tickets.Ticket t, DateTimeOffset now, Customer customer,
-        IReadOnlyDictionary<string, object?>? extra, CancellationToken ct)
+        IReadOnlyDictionary<string, object?>? extra, bool withTeam, CancellationToken ct)
     {
         var agent = t.AssigneeId is { } assignee ? await AgentName.For(db)(db, assignee, ct) : null;
-        var team = t.TeamId is { } teamId ? await TeamName.For(db)(db, teamId, ct) : null;
+        var team = withTeam && t.TeamId is { } teamId ? await TeamName.For(db)(db, teamId, ct) : null;
         var name = customer.PreferredName ?? customer.Name;
         var due = expectations.FirstOrDefault() is { } e ? await e.DueTimesAsync(db, t, now, ct) : null;
         var values = new Dictionary<string, object?>(StringComparer.Ordinal)

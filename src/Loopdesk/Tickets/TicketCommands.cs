@@ -13,7 +13,7 @@ namespace Loopdesk.Tickets;
 /// <summary>The ticket use cases the API, the CLI (seed, import) and the workspace share.</summary>
 public sealed class TicketCommands(
     TicketWriter writer, TimeProvider clock, HtmlCleaner html, LoopdeskMetrics metrics,
-    Rules.RuleBook book, Lexicon.LexiconService lexicon, Rules.Outbound outbound)
+    Rules.RuleBook book, Lexicon.LexiconService lexicon, Rules.Outbound outbound, Teams.KnownTeams teams)
 {
     /// <summary>
     /// Opens a ticket with the customer's first message and contact, in one transaction, and returns it once committed.
@@ -30,7 +30,7 @@ public sealed class TicketCommands(
     public async Task<ProblemHttpResult?> UpdateAsync(LoopdeskDb db, Ticket ticket, UpdateTicketRequest body, ClaimsPrincipal user, CancellationToken ct)
     {
         var change = body.ToChange();
-        if (body.TeamId is { HasValue: true, Value: { } teamId } && !await db.Teams.AnyAsync(t => t.Id == teamId, ct))
+        if (body.TeamId is { HasValue: true, Value: { } teamId } && !await teams.ExistsAsync(db, teamId, ct))
             return Problems.Unprocessable("team.unknown", "No team with that id.", "teamId");
         if (body.AssigneeId is { HasValue: true, Value: { } assigneeId }
             && !await db.Agents.AnyAsync(a => a.Id == assigneeId && a.Active && a.Role != AgentRole.Collaborator, ct))

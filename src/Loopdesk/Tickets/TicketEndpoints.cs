@@ -55,14 +55,11 @@ public static class TicketEndpoints
         return tickets;
     }
 
-    private static readonly CompiledQuery<Func<LoopdeskDb, Guid, CancellationToken, Task<bool>>> TeamExists = new(() => EF.CompileAsyncQuery(
-        (LoopdeskDb db, Guid id, CancellationToken ct) => db.Teams.Any(t => t.Id == id)));
-
     private static async Task<Results<Created<TicketDto>, ProblemHttpResult>> CreateAsync(
-        CreateTicketRequest body, ClaimsPrincipal user, LoopdeskDb db, TicketCommands commands, HttpContext http, TimeProvider clock, CancellationToken ct)
+        CreateTicketRequest body, ClaimsPrincipal user, LoopdeskDb db, TicketCommands commands, Teams.KnownTeams teams, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
-        if (body.TeamId is { } teamId && !await TeamExists.For(db)(db, teamId, ct))
+        if (body.TeamId is { } teamId && !await teams.ExistsAsync(db, teamId, ct))
             return Problems.Unprocessable("team.unknown", "No team with that id.", "teamId");
         Guid? followUpOf = null;
         if (body.FollowUpOf is not null)

@@ -8,6 +8,7 @@ using Loopdesk.Customers;
 using Loopdesk.Search;
 using Loopdesk.Tests.Infrastructure;
 using Loopdesk.Tickets;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loopdesk.Tests.BadInput;
 
@@ -418,6 +419,32 @@ public abstract class BadInputTests(LoopdeskApp app)
         Assert.Equal("organizationId", (await customer.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
         Assert.Equal(before, await CountAsync());
         Assert.Empty(await client.GetJsonAsync<List<CustomerMatch>>($"/api/v1/customers/lookup?q={email}", Ct));
+    }
+
+    [Fact]
+    public async Task A_team_unknown_at_first_is_found_once_another_process_makes_it_and_an_unknown_one_stays_refused()
+    {
+        using var agent = app.CreateClient(AgentRole.Agent);
+        object Ticket(Guid teamId) => new { subject = "Team check", body = "y", customer = new { email = $"t{Guid.NewGuid():N}@example.com" }, teamId };
+        var late = new Loopdesk.Core.Teams.Team($"Late team {Guid.NewGuid():N}", null, app.Clock.GetUtcNow());
+        var never = Guid.NewGuid();
+
+        var before = await agent.PostJsonAsync("/api/v1/tickets", Ticket(late.Id), Ct);
+        using (var scope = app.Services.CreateScope())
+        {
+            // written straight to the database, as another server process or an import would
+            var db = scope.ServiceProvider.GetRequiredService<Loopdesk.Data.LoopdeskDb>();
+            db.Teams.Add(late);
+            await db.SaveChangesAsync(Ct);
+        }
+        var after = await agent.PostJsonAsync("/api/v1/tickets", Ticket(late.Id), Ct);
+        var again = await agent.PostJsonAsync("/api/v1/tickets", Ticket(late.Id), Ct);
+        var unknown = await agent.PostJsonAsync("/api/v1/tickets", Ticket(never), Ct);
+
+        Assert.Equal("teamId", (await before.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
+        Assert.Equal(late.Id, (await after.ReadAsync<TicketDto>(Ct)).TeamId);
+        Assert.Equal(late.Id, (await again.ReadAsync<TicketDto>(Ct)).TeamId);
+        Assert.Equal("teamId", (await unknown.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
     }
 
     [Fact]

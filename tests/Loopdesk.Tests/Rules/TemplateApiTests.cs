@@ -2,6 +2,7 @@ using System.Net;
 using Loopdesk.Core.Agents;
 using Loopdesk.Core.Common;
 using Loopdesk.Rules;
+using Loopdesk.Teams;
 using Loopdesk.Tests.Infrastructure;
 using Loopdesk.Tickets;
 
@@ -199,6 +200,29 @@ public abstract class TemplateApiTests(LoopdeskApp app)
 
         var unknown = await agent.PostJsonAsync("/api/v1/templates/preview", new { body = "{{ system }}", ticketRef = ticket.Reference }, Ct);
         Assert.Equal("template.unknown_placeholder", (await unknown.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_text_naming_the_team_gets_the_tickets_team_as_it_is_named_now()
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var team = await (await admin.PostJsonAsync("/api/v1/teams", new { name = $"Returns {Guid.NewGuid():N}" }, Ct)).ReadAsync<TeamDto>(Ct);
+        var ticket = await (await admin.PostJsonAsync("/api/v1/tickets", new
+        {
+            subject = "Wrong size",
+            body = "The shoes are a size too small.",
+            customer = new { name = "Mia Berg", email = $"mia{Guid.NewGuid():N}@example.com" },
+            teamId = team.Id,
+        }, Ct)).ReadAsync<TicketDto>(Ct);
+        const string Text = "{{ customer.first_name }}, the {{ team.name | default: \"nobody\" }} team has it.";
+
+        var before = await (await admin.PostJsonAsync("/api/v1/templates/preview", new { body = Text, ticketRef = ticket.Reference }, Ct)).ReadAsync<TemplatePreview>(Ct);
+        var renamed = $"Exchanges {Guid.NewGuid():N}";
+        (await admin.PatchJsonAsync($"/api/v1/teams/{team.Id}", new { name = renamed }, Ct)).EnsureSuccessStatusCode();
+        var after = await (await admin.PostJsonAsync("/api/v1/templates/preview", new { body = Text, ticketRef = ticket.Reference }, Ct)).ReadAsync<TemplatePreview>(Ct);
+
+        Assert.Equal($"Mia, the {team.Name} team has it.", before.Text);
+        Assert.Equal($"Mia, the {renamed} team has it.", after.Text);
     }
 
     [Fact]
