@@ -70,12 +70,44 @@ public sealed class WebhookListener : IAsyncDisposable
         return listener;
     }
 
-    /// <summary>A loopback port nothing listens on (connecting to it is refused), until someone starts listening there.</summary>
+    /// <summary>
+    /// A loopback port nothing listens on (connecting to it is refused), until someone starts listening there. It is
+    /// taken below the kernel's range of ephemeral ports, which every outgoing connection on the machine draws from: a
+    /// port from that range can be a connection's own by the time a test starts listening on it.
+    /// </summary>
     public static int FreePort()
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        var ephemeral = EphemeralPortsFrom();
+        var from = Math.Min(20_000, ephemeral / 2);
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(from, ephemeral);
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try another
+            }
+        }
+        throw new InvalidOperationException($"No free loopback port between {from} and {ephemeral}.");
+    }
+
+    /// <summary>The first port of the kernel's ephemeral range (Linux's default when it cannot be read).</summary>
+    private static int EphemeralPortsFrom()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32_768;
+        }
     }
 
     public async ValueTask DisposeAsync()
