@@ -1,5 +1,5 @@
 // The widget's rules, free of the DOM and the network so that they can be tested on their own.
-import type { Ack, ChatMessage, Invitation } from "./protocol";
+import type { Accepted, Ack, ChatMessage, ChatState, Invitation, QueueUpdate } from "./protocol";
 
 /** A message as the visitor sees it: a server message, or one of theirs the server has not acknowledged yet. */
 export interface ShownMessage extends ChatMessage {
@@ -172,4 +172,34 @@ export function luminance(colour: string): number | null {
 /** Whether the character counter shows: from 80% of the limit on. */
 export function counterShown(length: number, max: number): boolean {
   return max > 0 && length >= max * 0.8;
+}
+
+// --- the chat's state --------------------------------------------------------------------------------------------
+
+/**
+ * The visitor's place in the queue, unless it was worked out before a change the widget already knows of: the server
+ * tells the queue in passes that read the chat a moment earlier, so a pass can arrive after an agent took the chat.
+ * A chat passed back to a team is queued again at a newer version, and is told so.
+ */
+export function withQueue(chat: ChatState, update: QueueUpdate): ChatState {
+  if (chat.status === "ended" || update.version < chat.version) return chat;
+  return {
+    ...chat, status: "queued", position: update.position, expectedWaitSeconds: update.expectedWaitSeconds,
+    longerThanUsual: update.longerThanUsual, version: update.version,
+  };
+}
+
+/** An agent took the chat (or it was passed to another agent), unless the chat has moved on since. */
+export function withAccepted(chat: ChatState, accepted: Accepted): ChatState {
+  if (chat.status === "ended" || accepted.version < chat.version) return chat;
+  return { ...chat, status: "active", agent: accepted.agent, version: accepted.version };
+}
+
+/**
+ * The server's whole state of the chat (after a reload or a reconnect), unless a push of a later version of the same
+ * chat came in while it was on its way: then the transcript is taken from it and the status kept.
+ */
+export function withState(chat: ChatState | null, state: ChatState): ChatState {
+  if (!chat || chat.chatId !== state.chatId || state.version >= chat.version) return state;
+  return { ...chat, email: state.email ?? chat.email, messages: state.messages };
 }

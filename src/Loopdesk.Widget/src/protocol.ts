@@ -50,6 +50,8 @@ export interface ChatState {
   agent: string | null;
   email: string | null;
   messages: ChatMessage[];
+  /** The chat's version: every change of its state raises it, and the pushes below carry the one they were made at. */
+  version: number;
 }
 
 export interface Ack {
@@ -62,11 +64,18 @@ export interface QueueUpdate {
   position: number | null;
   expectedWaitSeconds: number | null;
   longerThanUsual: boolean;
+  version: number;
+}
+
+export interface Accepted {
+  agent: string | null;
+  version: number;
 }
 
 export interface Ended {
   reason: string;
   message: string | null;
+  version: number;
 }
 
 export interface OfflineReceipt {

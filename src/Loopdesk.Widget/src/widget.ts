@@ -2,9 +2,9 @@
 import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from "@microsoft/signalr";
 import {
   acknowledge, eligibleInvitations, hubError, localMessage, markUnsent, mergeMessages, newClientMessageId, resendable, settle,
-  withoutMessage, type Pending, type ShownMessage,
+  withAccepted, withoutMessage, withQueue, withState, type Pending, type ShownMessage,
 } from "./logic";
-import type { Ack, ChatMessage, ChatState, Ended, Invitation, OfflineReceipt, QueueUpdate, SiteConfig, Visitor } from "./protocol";
+import type { Accepted, Ack, ChatMessage, ChatState, Ended, Invitation, OfflineReceipt, QueueUpdate, SiteConfig, Visitor } from "./protocol";
 import { translator, type Translate } from "./text";
 import { Panel, type FormValues } from "./view";
 
@@ -194,7 +194,7 @@ export class ChatWidget {
       .build();
     connection.on("Message", (m: ChatMessage) => this.onMessage(m));
     connection.on("Queue", (q: QueueUpdate) => this.onQueue(q));
-    connection.on("Accepted", (a: { agent: string | null }) => this.onAccepted(a.agent));
+    connection.on("Accepted", (a: Accepted) => this.onAccepted(a));
     connection.on("Typing", (t: { typing: boolean }) => this.onAgentTyping(t.typing));
     connection.on("Ended", (e: Ended) => this.onEnded(e));
     connection.onreconnecting(() => {
@@ -242,7 +242,7 @@ export class ChatWidget {
       return;
     }
     this.apply(state);
-    if (state.status === "ended") return;
+    if (this.chat?.status === "ended") return;
     // a reload, a link to another page of the site, or a move made while the connection was down
     this.toldPage = null;
     this.navigated();
@@ -259,11 +259,11 @@ export class ChatWidget {
 
   private apply(state: ChatState): void {
     if (this.chat?.chatId !== state.chatId) this.messages = [];
-    this.chat = state;
+    this.chat = withState(this.chat, state);
     this.email = state.email ?? this.email;
     this.messages = mergeMessages(this.messages, state.messages);
     this.clearInvitations();
-    if (state.status === "ended") {
+    if (this.chat.status === "ended") {
       this.panel.showConversation();
       this.panel.setMessages(this.messages);
       this.panel.showEnded(this.ended?.message ?? null, this.email);
@@ -296,13 +296,13 @@ export class ChatWidget {
 
   private onQueue(q: QueueUpdate): void {
     if (!this.chat) return;
-    this.chat = { ...this.chat, status: "queued", position: q.position, expectedWaitSeconds: q.expectedWaitSeconds, longerThanUsual: q.longerThanUsual };
+    this.chat = withQueue(this.chat, q);
     this.renderStatus();
   }
 
-  private onAccepted(agent: string | null): void {
+  private onAccepted(accepted: Accepted): void {
     if (!this.chat) return;
-    this.chat = { ...this.chat, status: "active", agent };
+    this.chat = withAccepted(this.chat, accepted);
     this.renderStatus();
   }
 
@@ -314,7 +314,7 @@ export class ChatWidget {
 
   private onEnded(ended: Ended): void {
     this.ended = ended;
-    if (this.chat) this.chat = { ...this.chat, status: "ended" };
+    if (this.chat) this.chat = { ...this.chat, status: "ended", version: Math.max(this.chat.version, ended.version) };
     clearTimeout(this.typingTimer);
     clearTimeout(this.agentTypingTimer);
     this.savePending([]);

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   acknowledge, counterShown, dueInvitation, eligibleInvitations, globMatches, hubError, localMessage, luminance, markUnsent,
-  mergeMessages, newClientMessageId, readableText, resendable, settle, withoutMessage, type Pending,
+  mergeMessages, newClientMessageId, readableText, resendable, settle, withAccepted, withoutMessage, withQueue, withState, type Pending,
 } from "../src/logic";
-import type { ChatMessage, Invitation } from "../src/protocol";
+import type { ChatMessage, ChatState, Invitation } from "../src/protocol";
 import { pickLanguage, translator, waitInWords } from "../src/text";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 2, 2, 9, minute)).toISOString();
@@ -147,5 +147,48 @@ describe("words and errors", () => {
   test("the counter shows from 80% of the limit on", () => {
     assert.ok(!counterShown(1599, 2000));
     assert.ok(counterShown(1600, 2000));
+  });
+});
+
+describe("the chat's state", () => {
+  const queued: ChatState = {
+    chatId: "c1", status: "queued", position: 2, expectedWaitSeconds: 120, longerThanUsual: false, agent: null, email: null, messages: [], version: 1,
+  };
+  const place = (position: number, version: number) => ({ position, expectedWaitSeconds: 60 * position, longerThanUsual: false, version });
+
+  test("a place in the queue worked out before the agent took the chat does not put the visitor back in the queue", () => {
+    const taken = withAccepted(withQueue(queued, place(1, 1)), { agent: "Priya", version: 2 });
+    const late = withQueue(taken, place(1, 1));
+    assert.deepEqual([late.status, late.agent, late.version], ["active", "Priya", 2]);
+  });
+
+  test("a chat passed back to a team is queued again, and an agent taking it after that is shown", () => {
+    const taken = withAccepted(queued, { agent: "Priya", version: 2 });
+    const passed = withQueue(taken, place(3, 3));
+    assert.deepEqual([passed.status, passed.position, passed.version], ["queued", 3, 3]);
+    assert.deepEqual([withAccepted(passed, { agent: "Sam", version: 4 }).status, withAccepted(passed, { agent: "Sam", version: 4 }).agent], ["active", "Sam"]);
+  });
+
+  test("passes of one version move the visitor up; an acceptance older than what is shown changes nothing", () => {
+    assert.equal(withQueue(withQueue(queued, place(2, 1)), place(1, 1)).position, 1);
+    const passed = withQueue(withAccepted(queued, { agent: "Priya", version: 2 }), place(3, 3));
+    assert.equal(withAccepted(passed, { agent: "Priya", version: 2 }).status, "queued");
+  });
+
+  test("nothing brings an ended chat back", () => {
+    const ended: ChatState = { ...queued, status: "ended", version: 5 };
+    assert.equal(withQueue(ended, place(1, 6)).status, "ended");
+    assert.equal(withAccepted(ended, { agent: "Priya", version: 6 }).status, "ended");
+  });
+
+  test("a resume answered before an acceptance that arrived first keeps the acceptance and takes the transcript", () => {
+    const taken = withAccepted(queued, { agent: "Priya", version: 2 });
+    const answer: ChatState = { ...queued, messages: [server("m1", 1)], email: "ana@example.com" };
+    const kept = withState(taken, answer);
+    assert.deepEqual([kept.status, kept.agent, kept.email, kept.messages.length], ["active", "Priya", "ana@example.com", 1]);
+    // a newer state, or another chat's, is taken whole
+    assert.equal(withState(taken, { ...answer, status: "ended", version: 3 }).status, "ended");
+    assert.equal(withState(taken, { ...answer, chatId: "c2" }).chatId, "c2");
+    assert.equal(withState(null, answer), answer);
   });
 });

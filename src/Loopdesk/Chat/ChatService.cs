@@ -28,10 +28,16 @@ public sealed record ChatMessageDto(Guid Id, string? ClientMessageId, ChatAuthor
 
 public sealed record ChatAck(Guid Id, string? ClientMessageId, DateTimeOffset SentAt);
 
-/// <summary>What the widget shows of the visitor's chat. status is queued, active or ended.</summary>
-public sealed record ChatStateDto(Guid ChatId, string Status, int? Position, int? ExpectedWaitSeconds, bool LongerThanUsual, string? Agent, string? Email, IReadOnlyList<ChatMessageDto> Messages);
+/// <summary>
+/// What the widget shows of the visitor's chat. status is queued, active or ended. <c>Version</c> is the chat's, which
+/// every change of its state raises; the pushes <c>Queue</c>, <c>Accepted</c> and <c>Ended</c> carry it too, so the widget
+/// can tell a place in the queue worked out before an agent took the chat from one that came after.
+/// </summary>
+public sealed record ChatStateDto(Guid ChatId, string Status, int? Position, int? ExpectedWaitSeconds, bool LongerThanUsual, string? Agent, string? Email, IReadOnlyList<ChatMessageDto> Messages,
+    int Version);
 
-public sealed record QueueDto(int Position, int ExpectedWaitSeconds, bool LongerThanUsual);
+/// <summary>A queued visitor's place and honest wait, as of the chat's <c>Version</c>.</summary>
+public sealed record QueueDto(int Position, int ExpectedWaitSeconds, bool LongerThanUsual, int Version);
 
 /// <summary>A new chat. <c>Language</c> is the browser's (<c>navigator.language</c>), kept on the customer when they have none yet.</summary>
 public sealed record StartChatRequest(string? Name, string? Email, string Question, string? Page, string? ClientMessageId, string? Language = null);
@@ -320,7 +326,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         {
             throw new ChatException("chat.taken", "Someone else took this chat a moment ago.", 409);
         }
-        await visitors.Clients.Group(Group(chat.Id)).SendAsync("Accepted", new { agent = agent.Name }, ct);
+        await visitors.Clients.Group(Group(chat.Id)).SendAsync("Accepted", new { agent = agent.Name, version = chat.Version }, ct);
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(joined), ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, agentId));
         QueueMoved();
@@ -489,7 +495,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         _limits.TryRemove(chat.VisitorId, out var limiter);
         limiter?.Dispose();
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(closing), ct);
-        await visitors.Clients.Group(Group(chat.Id)).SendAsync("Ended", new { reason = Wire.Name(reason), message = words }, ct);
+        await visitors.Clients.Group(Group(chat.Id)).SendAsync("Ended", new { reason = Wire.Name(reason), message = words, version = chat.Version }, ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, chat.AgentId));
         QueueMoved();
     }
@@ -621,7 +627,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
     public async Task BroadcastQueueAsync(LoopdeskDb db, CancellationToken ct)
     {
         var queued = await db.Set<ChatSession>().AsNoTracking().Where(c => c.State == ChatState.Queued).OrderBy(c => c.Id)
-            .Select(c => new { c.Id, c.TeamId }).ToListAsync(ct);
+            .Select(c => new { c.Id, c.TeamId, c.Version }).ToListAsync(ct);
         if (!_told.IsEmpty)
         {
             var waiting = queued.Select(c => c.Id).ToHashSet();
@@ -637,7 +643,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
             {
                 position++;
                 var estimate = WaitEstimate.Compute(position, availability.FreeSlots, availability.OnlineCapacity, stats.PickUp, stats.Handle, stats.UsualWait);
-                var told = new QueueDto(estimate.Position, estimate.ExpectedWaitSeconds, estimate.LongerThanUsual);
+                var told = new QueueDto(estimate.Position, estimate.ExpectedWaitSeconds, estimate.LongerThanUsual, chat.Version);
                 if (_told.TryGetValue(chat.Id, out var before) && before == told) continue;
                 _told[chat.Id] = told;
                 await visitors.Clients.Group(Group(chat.Id)).SendAsync("Queue", told, ct);
@@ -687,7 +693,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         var status = chat.State switch { ChatState.Queued => "queued", ChatState.Active or ChatState.IdleWarned => "active", _ => "ended" };
         var lines = chat.Lines.Count > 0 ? chat.Lines : await db.Set<ChatLine>().AsNoTracking().Where(l => l.ChatId == chat.Id).ToListAsync(ct);
         return new ChatStateDto(chat.Id, status, position, wait, longer, agent, chat.Email,
-            [.. lines.Where(l => !l.Internal).OrderBy(l => l.SentAt).ThenBy(l => l.Id).Select(ToDto)]);
+            [.. lines.Where(l => !l.Internal).OrderBy(l => l.SentAt).ThenBy(l => l.Id).Select(ToDto)], chat.Version);
     }
 
     public static ChatMessageDto ToDto(ChatLine l) => new(l.Id, l.ClientMessageId, l.Author, l.AuthorName, l.Body, l.SentAt, l.Internal);

@@ -34,8 +34,8 @@ public abstract class ChatTests(LoopdeskApp app)
         public required Guid Id { get; init; }
         public ConcurrentQueue<ChatMessageDto> Messages { get; } = new();
         public ConcurrentQueue<QueueDto> Queue { get; } = new();
-        public ConcurrentQueue<string> Ended { get; } = new();
-        public ConcurrentQueue<string> Accepted { get; } = new();
+        public ConcurrentQueue<EndedDto> Ended { get; } = new();
+        public ConcurrentQueue<AcceptedDto> Accepted { get; } = new();
 
         public ValueTask DisposeAsync() => Hub.DisposeAsync();
     }
@@ -94,15 +94,15 @@ public abstract class ChatTests(LoopdeskApp app)
         var visitor = new Visitor { Hub = hub, Token = registered.Token, Id = registered.VisitorId };
         hub.On<ChatMessageDto>("Message", m => visitor.Messages.Enqueue(m));
         hub.On<QueueDto>("Queue", q => visitor.Queue.Enqueue(q));
-        hub.On<EndedDto>("Ended", e => visitor.Ended.Enqueue(e.Reason));
-        hub.On<AcceptedDto>("Accepted", a => visitor.Accepted.Enqueue(a.Agent));
+        hub.On<EndedDto>("Ended", visitor.Ended.Enqueue);
+        hub.On<AcceptedDto>("Accepted", visitor.Accepted.Enqueue);
         await hub.StartAsync(Ct);
         return visitor;
     }
 
-    private sealed record EndedDto(string Reason, string Message);
+    private sealed record EndedDto(string Reason, string Message, int Version);
 
-    private sealed record AcceptedDto(string Agent);
+    private sealed record AcceptedDto(string Agent, int Version);
 
     private static Task<ChatStateDto> StartAsync(Visitor v, string question, string? email = null, string? name = "Dana Fox", string? clientId = null)
         => v.Hub.InvokeAsync<ChatStateDto>("Start", new StartChatRequest(name, email, question, "https://shop.example/pricing", clientId ?? Guid.NewGuid().ToString()), Ct);
@@ -168,7 +168,7 @@ public abstract class ChatTests(LoopdeskApp app)
         Assert.Contains(queued.Items, c => c.Id == state.ChatId);
 
         await AcceptAsync(state.ChatId);
-        Assert.Equal("Test agent", await EventuallyAsync(() => visitor.Accepted.FirstOrDefault(), "the accepted notice"));
+        Assert.Equal("Test agent", await EventuallyAsync(() => visitor.Accepted.FirstOrDefault()?.Agent, "the accepted notice"));
         await AgentSaysAsync(state.ChatId, "Hello Dana, let me look that up for you.");
         var fromAgent = await EventuallyAsync(() => visitor.Messages.FirstOrDefault(m => m.From == ChatAuthor.Agent), "the agent's message");
         Assert.Equal("Hello Dana, let me look that up for you.", fromAgent.Body);
@@ -179,7 +179,7 @@ public abstract class ChatTests(LoopdeskApp app)
         Assert.Contains(chat.Messages, m => m.Id == ack.Id && m.From == ChatAuthor.Visitor && m.Body == "Thanks! It was ordered last Monday.");
 
         (await agent.PostJsonAsync($"/api/v1/chats/{state.ChatId}/end", new { }, Ct)).EnsureSuccessStatusCode();
-        Assert.Equal("agent", await EventuallyAsync(() => visitor.Ended.FirstOrDefault(), "the end"));
+        Assert.Equal("agent", await EventuallyAsync(() => visitor.Ended.FirstOrDefault()?.Reason, "the end"));
         var ticket = await TicketOfAsync(state.ChatId);
         Assert.Equal(Channel.Chat, ticket.Channel);
         Assert.Equal(app.AgentId(AgentRole.Agent), ticket.AssigneeId);
@@ -281,7 +281,7 @@ public abstract class ChatTests(LoopdeskApp app)
         await app.AdvanceAsync(TimeSpan.FromSeconds(300));
         Assert.Equal(ChatState.IdleWarned, (await ChatAsync(state.ChatId)).State);
         await app.AdvanceAsync(TimeSpan.FromSeconds(200));
-        Assert.Equal("idle", await EventuallyAsync(() => visitor.Ended.FirstOrDefault(), "the idle end"));
+        Assert.Equal("idle", await EventuallyAsync(() => visitor.Ended.FirstOrDefault()?.Reason, "the idle end"));
         Assert.Contains(visitor.Messages, m => m.Body.StartsWith("Thanks for chatting with Shop!", StringComparison.Ordinal));
         var chat = await ChatAsync(state.ChatId);
         Assert.Equal((ChatState.Ended, ChatEndReason.Idle), (chat.State, chat.EndReason));
@@ -319,7 +319,7 @@ public abstract class ChatTests(LoopdeskApp app)
         await app.AdvanceAsync(TimeSpan.FromSeconds(179));
         Assert.Equal(ChatState.Queued, (await ChatAsync(state.ChatId)).State);
         await app.AdvanceAsync(TimeSpan.FromSeconds(2));
-        Assert.Equal("missed", await EventuallyAsync(() => visitor.Ended.FirstOrDefault(), "the missed end"));
+        Assert.Equal("missed", await EventuallyAsync(() => visitor.Ended.FirstOrDefault()?.Reason, "the missed end"));
         var chat = await ChatAsync(state.ChatId);
         Assert.Equal(ChatState.Missed, chat.State);
 
@@ -422,6 +422,32 @@ public abstract class ChatTests(LoopdeskApp app)
         Assert.Equal(ticket.Id, chat.TicketId);
         Assert.Equal(app.AgentId(AgentRole.Agent), chat.PreferredAgentId);
         Assert.Equal((await ChatAsync(first.ChatId)).CustomerId, chat.CustomerId);
+    }
+
+    [Fact]
+    public async Task Every_push_to_the_visitor_says_which_version_of_the_chat_it_tells_so_a_late_place_in_the_queue_is_known_as_older()
+    {
+        var site = await NewSiteAsync();
+        await using var visitor = await VisitAsync(site);
+        var state = await StartAsync(visitor, "Is the shop open on Sunday?");
+
+        await AcceptAsync(state.ChatId);
+        var accepted = await EventuallyAsync(() => visitor.Accepted.FirstOrDefault(), "the accepted notice");
+        Assert.True(accepted.Version > state.Version, $"accepted at {accepted.Version}, queued at {state.Version}");
+        // whatever place the visitor was told while waiting is older than the acceptance
+        Assert.All(visitor.Queue, q => Assert.Equal(state.Version, q.Version));
+        Assert.Equal(accepted.Version, (await visitor.Hub.InvokeAsync<ChatStateDto?>("Resume", Ct))!.Version);
+
+        // passed back to the team, the chat is queued again at a newer version, and the visitor is told so
+        using var agent = app.CreateClient(AgentRole.Agent);
+        (await agent.PostJsonAsync($"/api/v1/chats/{state.ChatId}/transfer", new { teamId = site.TeamId }, Ct)).EnsureSuccessStatusCode();
+        var requeued = await EventuallyAsync(() => visitor.Queue.FirstOrDefault(q => q.Version > accepted.Version), "the place after the transfer");
+        Assert.Equal(1, requeued.Position);
+
+        await AcceptAsync(state.ChatId);
+        var again = await EventuallyAsync(() => visitor.Accepted.FirstOrDefault(a => a.Version > requeued.Version), "the second acceptance");
+        (await agent.PostJsonAsync($"/api/v1/chats/{state.ChatId}/end", new { }, Ct)).EnsureSuccessStatusCode();
+        Assert.True((await EventuallyAsync(() => visitor.Ended.FirstOrDefault(), "the end")).Version > again.Version);
     }
 
     [Fact]
