@@ -27,24 +27,52 @@ public sealed class RuleEngine(RuleBook book, RuleServices services, Service.Sla
         public readonly HashSet<Guid> Seen = [];
         public readonly Dictionary<Guid, ImmutableHashSet<Guid>> Chains = [];
         public bool Running;
+        /// <summary>The rules opened the context's connection, and the end of the save closes it.</summary>
+        public bool Opened;
     }
 
     public override async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
     {
-        if (eventData.Context is LoopdeskDb db) await RunAsync(db, cancellationToken);
+        if (eventData.Context is LoopdeskDb db)
+        {
+            try
+            {
+                await RunAsync(db, cancellationToken);
+            }
+            catch
+            {
+                await EndAsync(db);
+                throw;
+            }
+        }
         return result;
     }
 
-    public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
+    public override async ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        if (eventData.Context is { } context) _states.Remove(context);
-        return ValueTask.FromResult(result);
+        if (eventData.Context is { } context) await EndAsync(context);
+        return result;
     }
 
     public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
+        => eventData.Context is { } context ? EndAsync(context) : Task.CompletedTask;
+
+    public override Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken cancellationToken = default)
+        => eventData.Context is { } context ? EndAsync(context) : Task.CompletedTask;
+
+    /// <summary>
+    /// Ends the rules' part in a save, whichever way it ended. The connection they opened is closed here and never left
+    /// open: a pooled context hands an open connection on to its next user, who would hold it for good.
+    /// </summary>
+    private async Task EndAsync(DbContext context)
     {
-        if (eventData.Context is { } context) _states.Remove(context);
-        return Task.CompletedTask;
+        if (!_states.TryGetValue(context, out var state)) return;
+        _states.Remove(context);
+        if (state.Opened)
+        {
+            state.Opened = false;
+            await context.Database.CloseConnectionAsync();
+        }
     }
 
     private async Task RunAsync(LoopdeskDb db, CancellationToken ct)
@@ -58,11 +86,22 @@ public sealed class RuleEngine(RuleBook book, RuleServices services, Service.Sla
             var state = _states.GetOrCreateValue(db);
             if (state.Running) return;
             state.Running = true;
+            if (!state.Opened)
+            {
+                // the rules read with a query or two per event, and the save writes after them: one opening of the
+                // connection serves them all (each opening of a SQLite connection registers EF Core's SQL functions on
+                // it again, and each of PostgreSQL's takes a connection from the pool); the end of the save closes it
+                await db.Database.OpenConnectionAsync(ct);
+                state.Opened = true;
+            }
             try
             {
                 for (var round = 0; round < MaxRounds; round++)
                 {
-                    tracker.DetectChanges();
+                    // events reach the tracker through their ticket's collections (or are added to it directly), so
+                    // looking at the tickets finds them all, without comparing every other tracked row each round;
+                    // the save itself still detects every change once
+                    foreach (var entry in tracker.Entries<Ticket>().ToList()) entry.DetectChanges();
                     var fresh = tracker.Entries<TicketEvent>()
                         .Where(e => e.State == EntityState.Added && !state.Seen.Contains(e.Entity.Id))
                         .Select(e => e.Entity).OrderBy(e => e.Id).ToList();

@@ -7,6 +7,8 @@ using Loopdesk.Rules;
 using Loopdesk.Teams;
 using Loopdesk.Tests.Infrastructure;
 using Loopdesk.Tickets;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Loopdesk.Tests.Rules;
 
@@ -574,6 +576,42 @@ public abstract class BuiltinRuleTests(LoopdeskApp app)
         using var again = Agent;
         var heard = await again.CreateTicketAsync("Acknowledge me", Ct, email: NewEmail());
         Assert.Single(await SentByRulesAsync(heard.Reference));
+    }
+
+    [Fact]
+    public async Task A_save_the_rules_run_in_leaves_the_database_connection_as_it_found_it()
+    {
+        using var agent = Agent;
+        var created = await agent.CreateTicketAsync("Connection kept for the rules", Ct, email: NewEmail());
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<Loopdesk.Data.LoopdeskDb>();
+        var connection = db.Database.GetDbConnection();
+        var ticket = await db.Tickets.SingleAsync(t => t.Id == created.Id, Ct);
+        // contexts are pooled: one handed on with its connection open would keep it (a PostgreSQL connection) for good
+        Assert.Equal(System.Data.ConnectionState.Closed, connection.State);
+
+        ticket.Apply(new TicketChange { Priority = TicketPriority.High }, Actor.System, app.Clock.GetUtcNow());
+        await db.SaveChangesAsync(Ct);
+        // the rules and the save shared one opening, which the end of the save closed
+        Assert.Equal(System.Data.ConnectionState.Closed, connection.State);
+
+        // a save called off while the rules run closes it too
+        ticket.Apply(new TicketChange { Priority = TicketPriority.Low }, Actor.System, app.Clock.GetUtcNow());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => db.SaveChangesAsync(new CancellationToken(canceled: true)));
+        Assert.Equal(System.Data.ConnectionState.Closed, connection.State);
+
+        // one the caller opened stays open for the caller
+        await db.Database.OpenConnectionAsync(Ct);
+        ticket.Apply(new TicketChange { Priority = TicketPriority.Urgent }, Actor.System, app.Clock.GetUtcNow());
+        await db.SaveChangesAsync(Ct);
+        Assert.Equal(System.Data.ConnectionState.Open, connection.State);
+        await db.Database.CloseConnectionAsync();
+        Assert.Equal(System.Data.ConnectionState.Closed, connection.State);
+
+        using var check = app.Services.CreateScope();
+        var changes = await check.ServiceProvider.GetRequiredService<Loopdesk.Data.LoopdeskDb>().TicketEvents
+            .Where(e => e.TicketId == created.Id && e.Type == TicketEventTypes.PriorityChanged).CountAsync(Ct);
+        Assert.Equal(3, changes);
     }
 }
 
