@@ -189,7 +189,7 @@ export function withQueue(chat: ChatState, update: QueueUpdate): ChatState {
   };
 }
 
-/** An agent took the chat (or it was passed to another agent), unless the chat has moved on since. */
+/** An agent took the chat, unless the chat has moved on since (passed back to a team, or ended). */
 export function withAccepted(chat: ChatState, accepted: Accepted): ChatState {
   if (chat.status === "ended" || accepted.version < chat.version) return chat;
   return { ...chat, status: "active", agent: accepted.agent, version: accepted.version };
