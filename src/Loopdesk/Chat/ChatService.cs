@@ -408,6 +408,8 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         if (!string.IsNullOrWhiteSpace(note)) db.Add(new ChatLine(chat.Id, ChatAuthor.Agent, agentId, from, Clean(note, ChatLine.BodyMaxLength)!, null, now.AddTicks(1), @internal: true));
         await db.SaveChangesAsync(ct);
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(told), ct);
+        // passed to a colleague: the visitor's widget names who is with them now (and whose typing it shows)
+        if (toAgentId is not null) await visitors.Clients.Group(Group(chat.Id)).SendAsync("Accepted", new { agent = to, version = chat.Version }, ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, chat.AgentId));
         if (chat.State == ChatState.Queued)
         {

@@ -460,6 +460,10 @@ public abstract class ChatTests(LoopdeskApp app)
         using var agent = app.CreateClient(AgentRole.Agent);
         (await agent.PostJsonAsync($"/api/v1/chats/{state.ChatId}/transfer", new { agentId = app.AgentId(AgentRole.Supervisor), note = "VIP, handle with care" }, Ct)).EnsureSuccessStatusCode();
         await EventuallyAsync(() => visitor.Messages.FirstOrDefault(m => m.Body.Contains("passed this chat", StringComparison.Ordinal)), "the transfer notice");
+        // the visitor's widget names the colleague now with them, at a newer version than the first agent's acceptance
+        var first = await EventuallyAsync(() => visitor.Accepted.FirstOrDefault(), "the first acceptance");
+        var passed = await EventuallyAsync(() => visitor.Accepted.FirstOrDefault(a => a.Version > first.Version), "the colleague's acceptance");
+        Assert.NotEqual(first.Agent, passed.Agent);
         Assert.DoesNotContain(visitor.Messages, m => m.Body.Contains("VIP", StringComparison.Ordinal));
         var resumed = await visitor.Hub.InvokeAsync<ChatStateDto?>("Resume", Ct);
         Assert.DoesNotContain(resumed!.Messages, m => m.Body.Contains("VIP", StringComparison.Ordinal));
