@@ -326,12 +326,16 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         {
             throw new ChatException("chat.taken", "Someone else took this chat a moment ago.", 409);
         }
-        await visitors.Clients.Group(Group(chat.Id)).SendAsync("Accepted", new { agent = agent.Name, version = chat.Version }, ct);
+        await TellAcceptedAsync(chat, agent.Name, ct);
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(joined), ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, agentId));
         QueueMoved();
         return chat;
     }
+
+    /// <summary>Tells the visitor who is with them now, as of the chat's version.</summary>
+    private Task TellAcceptedAsync(ChatSession chat, string agent, CancellationToken ct)
+        => visitors.Clients.Group(Group(chat.Id)).SendAsync("Accepted", new { agent, version = chat.Version }, ct);
 
     public async Task<ChatLine> AgentSendAsync(LoopdeskDb db, Guid chatId, Guid agentId, string body, bool lexiconOverride, Lexicon.LexiconService lexicon, CancellationToken ct)
     {
@@ -409,7 +413,7 @@ public sealed class ChatService(IHubContext<VisitorHub> visitors, ChatBus bus, T
         await db.SaveChangesAsync(ct);
         await visitors.Clients.Group(Group(chat.Id)).SendAsync("Message", ToDto(told), ct);
         // passed to a colleague: the visitor's widget names who is with them now (and whose typing it shows)
-        if (toAgentId is not null) await visitors.Clients.Group(Group(chat.Id)).SendAsync("Accepted", new { agent = to, version = chat.Version }, ct);
+        if (toAgentId is not null) await TellAcceptedAsync(chat, to, ct);
         bus.Publish(new ChatSignal(chat.Id, ChatSignal.Changed, chat.TeamId, chat.AgentId));
         if (chat.State == ChatState.Queued)
         {
