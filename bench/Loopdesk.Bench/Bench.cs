@@ -106,8 +106,9 @@ internal static class Bench
 
         Log("== writes: a new ticket per request (7 in 10 from a customer the server finds, 3 in 10 new)");
         Func<int, Random, Task<bool>> apiCreate = (_, random) => Guarded(async () => await api.CreateTicketAsync(workload.NextCreate(random, 0.7), ct) is not null);
-        // both paths run unmeasured first, so that the measured windows do not pay for just-in-time compilation
-        await Load.ClosedLoopAsync(4, TimeSpan.Zero, TimeSpan.FromSeconds(o.WriteSeconds ?? (quick ? 3 : 6)), apiCreate, null, null, ct);
+        // both paths run unmeasured first, so that the measured windows do not pay for just-in-time compilation: a new
+        // server needs about half a minute of writes before the runtime has recompiled what they run (docs/performance.md)
+        await Load.ClosedLoopAsync(8, TimeSpan.Zero, TimeSpan.FromSeconds(o.WriteSeconds ?? (quick ? 3 : 45)), apiCreate, null, null, ct);
         await using (var writer = await store.OpenWriterAsync(ct))
         {
             await Load.ClosedLoopAsync(1, TimeSpan.Zero, TimeSpan.FromSeconds(quick ? 1 : 3), (_, random) => DirectCreateAsync(writer, workload, workload.NextCreate(random, 0.7), admin, ct), null, null, ct);
