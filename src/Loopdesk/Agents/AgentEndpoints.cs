@@ -87,8 +87,10 @@ public static class AgentEndpoints
     public static RouteGroupBuilder MapAgents(this IEndpointRouteBuilder app)
     {
         var agents = app.MapGroup("/agents").WithTags("Agents").RequireAuthorization(Policies.Agent);
-        agents.MapGet("/", ListAsync).WithName("ListAgents").WithSummary("List staff");
-        agents.MapGet("/{id:guid}", GetAsync).WithName("GetAgent").WithSummary("Get a staff member");
+        agents.MapGet("/", ListAsync).WithName("ListAgents").WithSummary("List staff")
+            .WithDescription("Agents, supervisors and admins. Every staff member, inactive ones included, by name.");
+        agents.MapGet("/{id:guid}", GetAsync).WithName("GetAgent").WithSummary("Get a staff member")
+            .WithDescription("Agents, supervisors and admins. 404 when there is no staff member with that id.");
         agents.MapPost("/", CreateAsync).WithName("CreateAgent").RequireAuthorization(Policies.Admin)
             .WithSummary("Add a staff member").WithDescription("Admins only. 409 when the email is taken.");
         agents.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateAgent").RequireAuthorization(Policies.Admin)

@@ -18,8 +18,10 @@ public static class AuthEndpoints
         var auth = app.MapGroup("/auth").WithTags("Sign-in");
         auth.MapPost("/login", LoginAsync).AllowAnonymous().WithName("Login")
             .WithSummary("Sign in with a password").WithDescription("Sets the session cookie the workspace uses. 401 for a wrong email or password.");
-        auth.MapPost("/logout", LogoutAsync).RequireAuthorization(Policies.Staff).WithName("Logout").WithSummary("Sign out");
-        app.MapGet("/me", MeAsync).RequireAuthorization(Policies.Staff).WithTags("Sign-in").WithName("Me").WithSummary("Who am I");
+        auth.MapPost("/logout", LogoutAsync).RequireAuthorization(Policies.Staff).WithName("Logout").WithSummary("Sign out")
+            .WithDescription("Any staff member, collaborators included. Ends the session cookie; API tokens stay valid until revoked.");
+        app.MapGet("/me", MeAsync).RequireAuthorization(Policies.Staff).WithTags("Sign-in").WithName("Me").WithSummary("Who am I")
+            .WithDescription("Any staff member, collaborators included: the staff member the cookie or API token belongs to, with role, teams and presence.");
         return auth;
     }
 

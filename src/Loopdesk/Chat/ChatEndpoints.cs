@@ -68,7 +68,8 @@ public static class ChatEndpoints
             .WithSummary("A visitor token (public)")
             .WithDescription("Send back the token you hold to stay the same visitor (`returning: true`); without one, or with one that is not valid for "
                 + "this site, you get a new visitor. The token opens the visitor hub `/hubs/chat/visitor` and only this visitor's own chats.");
-        sites.MapGet("/", ListSitesAsync).WithName("ListChatSites").RequireAuthorization(Policies.Agent).WithSummary("Chat sites");
+        sites.MapGet("/", ListSitesAsync).WithName("ListChatSites").RequireAuthorization(Policies.Agent).WithSummary("Chat sites")
+            .WithDescription("Agents, supervisors and admins. Every site the widget runs on, by name, with its key, allowed origins, hours, timers and invitations.");
         sites.MapPost("/", CreateSiteAsync).WithName("CreateChatSite").RequireAuthorization(Policies.Admin).WithSummary("Add a chat site")
             .WithDescription("A site the widget runs on: its key is made for you. allowedOrigins lists who may embed it (\"*\" for anyone).");
         sites.MapPut("/{key}", ReplaceSiteAsync).WithName("ReplaceChatSite").RequireAuthorization(Policies.Admin).WithSummary("Change a chat site")
@@ -87,7 +88,9 @@ public static class ChatEndpoints
             .WithDescription("409 `chat.over_capacity` when you have as many chats as your chat capacity, 409 `chat.taken` when someone was quicker.");
         chats.MapPost("/{id:guid}/messages", MessageAsync).WithName("SendChatMessage").WithSummary("Write to the visitor")
             .WithDescription("The lexicon checks it like a reply: findings are 422 `lexicon.findings` unless `lexiconOverride: true`.");
-        chats.MapPost("/{id:guid}/prompt", PromptAsync).WithName("PromptChatVisitor").WithSummary("Ask \"are you still there?\"");
+        chats.MapPost("/{id:guid}/prompt", PromptAsync).WithName("PromptChatVisitor").WithSummary("Ask \"are you still there?\"")
+            .WithDescription("Agents, supervisors and admins, on a chat they have taken: the visitor is asked and the chat is marked idle-warned; answers with the chat. "
+                + "404 when there is none, 409 `chat.ended` once it has ended, 409 `chat.not_yours` when it is not yours.");
         chats.MapPost("/{id:guid}/transfer", TransferAsync).WithName("TransferChat").WithSummary("Pass the chat on")
             .WithDescription("To a colleague with room (`agentId`) or back to a team's queue (`teamId`), with a note only staff read.");
         chats.MapPost("/{id:guid}/end", EndAsync).WithName("EndChat").WithSummary("End the chat politely")

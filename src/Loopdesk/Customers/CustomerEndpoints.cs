@@ -23,7 +23,8 @@ public static class CustomerEndpoints
             .WithSummary("Find the person")
             .WithDescription("Matches `q` as an email, a phone in any common format, a ticket reference, or a name, in that order; "
                 + "each hit says what matched.");
-        customers.MapGet("/{id:guid}", GetAsync).WithName("GetCustomer").WithSummary("Get a customer");
+        customers.MapGet("/{id:guid}", GetAsync).WithName("GetCustomer").WithSummary("Get a customer")
+            .WithDescription("Agents, supervisors and admins. The ETag is the version to send as `If-Match` when changing it; a merged record is still returned, with `mergedIntoId`. 404 when there is none.");
         customers.MapPost("/", CreateAsync).WithName("CreateCustomer")
             .WithSummary("Create a customer").WithDescription("409 when an email or phone already belongs to someone.");
         customers.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateCustomer")

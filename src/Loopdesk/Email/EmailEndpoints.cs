@@ -90,7 +90,8 @@ public static class EmailEndpoints
         var mailboxes = app.MapGroup("/mailboxes").WithTags("Email").RequireAuthorization(Policies.Admin);
         mailboxes.MapGet("/", ListAsync).WithName("ListMailboxes").WithSummary("Mailboxes")
             .WithDescription("Every address customers write to, with its IMAP and SMTP settings. Secrets are never returned: hasSecret says one is stored.");
-        mailboxes.MapGet("/{id:guid}", GetAsync).WithName("GetMailbox").WithSummary("A mailbox");
+        mailboxes.MapGet("/{id:guid}", GetAsync).WithName("GetMailbox").WithSummary("A mailbox")
+            .WithDescription("Admins only. Its settings without secrets (hasSecret says one is stored), the last poll and its error, and the ETag for If-Match. 404 when there is none.");
         mailboxes.MapPost("/", CreateAsync).WithName("CreateMailbox").WithSummary("Connect a mailbox")
             .WithDescription("Address and name are required. IMAP settings make Loopdesk fetch its mail; SMTP settings make replies go out from it. "
                 + "An unencrypted connection (security none) is allowed only to a loopback address (422 mailbox.plaintext). "
@@ -114,8 +115,10 @@ public static class EmailEndpoints
         var admin = inbound.MapGroup("").RequireAuthorization(Policies.Admin);
         admin.MapGet("/", ListInboundAsync).WithName("ListInbound").WithSummary("Inbound mail")
             .WithDescription("Stored raw messages, newest first, optionally by state (pending, processed, duplicate, failed, held, ignored); at most 200 (limit), before= a time for the next page.");
-        admin.MapGet("/{id:guid}", GetInboundAsync).WithName("GetInbound").WithSummary("One inbound message");
-        admin.MapGet("/{id:guid}/raw", RawAsync).WithName("GetInboundRaw").WithSummary("The raw message as it arrived (message/rfc822, as a download)");
+        admin.MapGet("/{id:guid}", GetInboundAsync).WithName("GetInbound").WithSummary("One inbound message")
+            .WithDescription("Admins only. Its state, sender, subject, note and the ticket and message it became, if any; 404 when there is none.");
+        admin.MapGet("/{id:guid}/raw", RawAsync).WithName("GetInboundRaw").WithSummary("The raw message as it arrived (message/rfc822, as a download)")
+            .WithDescription("Admins only. The stored bytes unchanged, as {id}.eml; 404 when there is none.");
         admin.MapPost("/{id:guid}/retry", RetryAsync).WithName("RetryInbound").WithSummary("Process a failed or held message again")
             .WithDescription("A held message (from a staff address) is posted when the admin retries it with ?accept=true; otherwise it is read again from the stored copy.");
         admin.MapPost("/{id:guid}/discard", DiscardAsync).WithName("DiscardInbound").WithSummary("Set a failed or held message aside")

@@ -33,18 +33,23 @@ public static class IncidentEndpoints
         incidents.MapPost("/{id:guid}/resolve", ResolveAsync).WithName("ResolveIncident").RequireAuthorization(Policies.Supervisor).WithSummary("Resolve an incident")
             .WithDescription("Posts the last update (`text`, optional) and marks it resolved. `grantCompensation: true` gives the announced compensation as approved credits "
                 + "to the customers of the linked tickets, each once (calling it again grants only to customers linked since). Answers with the number granted.");
-        incidents.MapGet("/{id:guid}/tickets", TicketsAsync).WithName("ListIncidentTickets").WithSummary("Tickets linked to an incident");
+        incidents.MapGet("/{id:guid}/tickets", TicketsAsync).WithName("ListIncidentTickets").WithSummary("Tickets linked to an incident")
+            .WithDescription("Agents, supervisors and admins. Each with its subject, status, customer and when it was linked, first linked first, at most 1000. 404 when there is no such incident.");
         incidents.MapPost("/{id:guid}/tickets", LinkAsync).WithName("LinkIncidentTicket").WithSummary("Link a ticket")
             .WithDescription("`{reference}`: the ticket's customer hears the incident's updates from now on. Linking twice changes nothing. Recorded as `incident.linked` on the ticket.");
-        incidents.MapDelete("/{id:guid}/tickets/{reference}", UnlinkAsync).WithName("UnlinkIncidentTicket").WithSummary("Unlink a ticket");
+        incidents.MapDelete("/{id:guid}/tickets/{reference}", UnlinkAsync).WithName("UnlinkIncidentTicket").WithSummary("Unlink a ticket")
+            .WithDescription("Agents, supervisors and admins. The ticket's customer hears no more of the incident's updates; recorded as `incident.unlinked` on the ticket. "
+                + "404 when there is no such ticket or it is not linked.");
 
         var services = app.MapGroup("/status/services").WithTags("Incidents");
         services.MapGet("/", ServicesAsync).AllowAnonymous().WithName("ListStatusServices").WithSummary("Services and their state")
             .WithDescription("Public: each service on the status page with its state: operational, degraded, partial-outage or major-outage (the worst impact of its published current incidents).");
         services.MapPost("/", AddServiceAsync).RequireAuthorization(Policies.Admin).WithName("CreateStatusService").WithSummary("Add a service")
             .WithDescription("A name (unique), a description and a position in the list.");
-        services.MapPut("/{id:guid}", PutServiceAsync).RequireAuthorization(Policies.Admin).WithName("ReplaceStatusService").WithSummary("Change a service");
-        services.MapDelete("/{id:guid}", DeleteServiceAsync).RequireAuthorization(Policies.Admin).WithName("DeleteStatusService").WithSummary("Remove a service");
+        services.MapPut("/{id:guid}", PutServiceAsync).RequireAuthorization(Policies.Admin).WithName("ReplaceStatusService").WithSummary("Change a service")
+            .WithDescription("Admins only. Replaces its name, description and position; the status page shows it at once. 404 when there is none, 409 when another service has the name.");
+        services.MapDelete("/{id:guid}", DeleteServiceAsync).RequireAuthorization(Policies.Admin).WithName("DeleteStatusService").WithSummary("Remove a service")
+            .WithDescription("Admins only. It leaves the status page at once; 404 when there is none.");
     }
 
     private static async Task<Results<Ok<List<IncidentDto>>, ProblemHttpResult>> ListAsync(string? state, LoopdeskDb db, CancellationToken ct)

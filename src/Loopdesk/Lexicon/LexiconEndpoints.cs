@@ -19,7 +19,13 @@ public sealed class LexiconCheckRequest
     public string? TicketRef { get; init; }
 }
 
-public sealed record LexiconFindingDto(int Start, int Length, string Text, string Rule, LexiconCategory Category, string Why, string Suggestion);
+public sealed record LexiconFindingDto(int Start, int Length, string Text, string Rule, LexiconCategory Category, string Why, string Suggestion)
+{
+    /// <summary>Where the words are in the text checked, in UTF-16 code units: <see cref="Start"/> and <see cref="Length"/> as one value.</summary>
+    public LexiconSpan Span => new(Start, Length);
+}
+
+public sealed record LexiconSpan(int Start, int Length);
 
 public sealed record LexiconCheckResult(IReadOnlyList<LexiconFindingDto> Findings);
 
@@ -59,12 +65,15 @@ public static class LexiconEndpoints
     {
         var lexicon = app.MapGroup("/lexicon").WithTags("Lexicon").RequireAuthorization(Policies.Staff);
         lexicon.MapPost("/check", CheckAsync).WithName("CheckLexicon").WithSummary("Check a reply's words")
-            .WithDescription("Findings with their span in the text (start, length), the rule, why it hurts and better words. Matching ignores case, punctuation, "
+            .WithDescription("Findings with their span in the text (`span`: start and length, in UTF-16 code units), the rule, why it hurts and better words. Matching ignores case, punctuation, "
                 + "contractions and curly quotes. With `ticketRef`, troubleshooting questions are fine once we have apologized in that conversation.");
-        lexicon.MapGet("/", ListAsync).WithName("ListLexicon").WithSummary("The lexicon");
+        lexicon.MapGet("/", ListAsync).WithName("ListLexicon").WithSummary("The lexicon")
+            .WithDescription("Any staff member, collaborators included. Every entry by category and id, switched-off ones included; `shipped` marks the entries Loopdesk comes with.");
         lexicon.MapPost("/", CreateAsync).WithName("CreateLexiconEntry").RequireAuthorization(Policies.Admin).WithSummary("Add an entry")
             .WithDescription("A phrase (matched word by word) or a regular expression. Expressions run in linear time: back-references and look-arounds are refused (422).");
-        lexicon.MapPatch("/{id}", UpdateAsync).WithName("UpdateLexiconEntry").RequireAuthorization(Policies.Admin).WithSummary("Change or switch off an entry");
+        lexicon.MapPatch("/{id}", UpdateAsync).WithName("UpdateLexiconEntry").RequireAuthorization(Policies.Admin).WithSummary("Change or switch off an entry")
+            .WithDescription("Admins only. Fields left out stay as they are; `enabled: false` switches an entry off, shipped ones included. 404 when there is none, "
+                + "422 for a pattern refused as on create.");
         lexicon.MapDelete("/{id}", DeleteAsync).WithName("DeleteLexiconEntry").RequireAuthorization(Policies.Admin).WithSummary("Delete an entry")
             .WithDescription("Shipped entries come back on the next start; switch them off (enabled: false) instead (422).");
     }

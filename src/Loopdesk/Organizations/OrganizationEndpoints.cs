@@ -37,11 +37,14 @@ public static class OrganizationEndpoints
     public static RouteGroupBuilder MapOrganizations(this IEndpointRouteBuilder app)
     {
         var organizations = app.MapGroup("/organizations").WithTags("Organizations").RequireAuthorization(Policies.Agent);
-        organizations.MapGet("/", ListAsync).WithName("ListOrganizations").WithSummary("List organizations");
-        organizations.MapGet("/{id:guid}", GetAsync).WithName("GetOrganization").WithSummary("Get an organization");
+        organizations.MapGet("/", ListAsync).WithName("ListOrganizations").WithSummary("List organizations")
+            .WithDescription("Agents, supervisors and admins. By name, the first 1,000.");
+        organizations.MapGet("/{id:guid}", GetAsync).WithName("GetOrganization").WithSummary("Get an organization")
+            .WithDescription("Agents, supervisors and admins. 404 when there is none.");
         organizations.MapPost("/", CreateAsync).WithName("CreateOrganization").WithSummary("Create an organization")
             .WithDescription("409 when the name is taken.");
-        organizations.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateOrganization").WithSummary("Change an organization");
+        organizations.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateOrganization").WithSummary("Change an organization")
+            .WithDescription("Agents, supervisors and admins. Replaces the name, domain and notes: a domain or notes left out are cleared. 404 when there is none, 409 when another organization has the name.");
         return organizations;
     }
 

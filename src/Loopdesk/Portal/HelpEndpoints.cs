@@ -89,7 +89,8 @@ public static class HelpEndpoints
                 + "links other than http, https, mailto and tel are removed. A slug in use is 409; an unknown category is 422.");
         articles.MapPut("/{id:guid}", PutArticleAsync).WithName("ReplaceHelpArticle").RequireAuthorization(Policies.Supervisor).WithSummary("Change a help article")
             .WithDescription("Replaces it. Send If-Match with the ETag you read: a stale one is 412.");
-        articles.MapDelete("/{id:guid}", DeleteArticleAsync).WithName("DeleteHelpArticle").RequireAuthorization(Policies.Supervisor).WithSummary("Delete a help article");
+        articles.MapDelete("/{id:guid}", DeleteArticleAsync).WithName("DeleteHelpArticle").RequireAuthorization(Policies.Supervisor).WithSummary("Delete a help article")
+            .WithDescription("Supervisors and admins. Removes it from the help center, draft or published; 404 when there is none.");
     }
 
     private static async Task<Results<Ok<List<HelpSearchHit>>, ProblemHttpResult>> SearchAsync(string? q, int? limit, LoopdeskDb db, HelpCenter help, CancellationToken ct)

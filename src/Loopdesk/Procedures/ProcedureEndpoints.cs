@@ -20,7 +20,8 @@ public static class ProcedureEndpoints
             .WithDescription("A name, the steps in order (1 to 30), and the ticket types or tags it fits (at least one). A name in use is 409.");
         procedures.MapPut("/{id:guid}", PutAsync).WithName("ReplaceProcedure").RequireAuthorization(Policies.Admin).WithSummary("Change a procedure")
             .WithDescription("Replaces it. Send If-Match with the ETag (\"vN\") you read: a stale one is 412. Ticks already made on tickets stay, by step number.");
-        procedures.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteProcedure").RequireAuthorization(Policies.Admin).WithSummary("Delete a procedure");
+        procedures.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteProcedure").RequireAuthorization(Policies.Admin).WithSummary("Delete a procedure")
+            .WithDescription("Admins only. It is no longer shown on any ticket; 404 when there is none.");
 
         var onTicket = app.MapGroup("/tickets/{reference}/procedures").WithTags("Procedures").RequireAuthorization(Policies.Staff);
         onTicket.MapGet("/", ChecklistsAsync).WithName("TicketProcedures").WithSummary("The procedures that fit a ticket")

@@ -48,7 +48,8 @@ public static class CommitmentEndpoints
         onTicket.MapPost("/commitments", CreateAsync).WithName("CreateCommitment").WithSummary("Make a commitment")
             .WithDescription("A promise to the customer with a description, a due time after now, and an owner (default: the ticket's owner). "
                 + "The owner is reminded before it is due; when overdue the team lead is alerted and the customer told.");
-        onTicket.MapGet("/commitments", ListForTicketAsync).WithName("ListTicketCommitments").WithSummary("A ticket's commitments");
+        onTicket.MapGet("/commitments", ListForTicketAsync).WithName("ListTicketCommitments").WithSummary("A ticket's commitments")
+            .WithDescription("Agents, supervisors and admins. Every promise on the ticket, kept or not, soonest due first; 404 when there is no such ticket.");
         onTicket.MapPost("/callback", CallbackAsync).WithName("RequestCallback").WithSummary("The customer asks for a callback")
             .WithDescription("Records the request as a commitment to call, due at `at` or within the rule-of-three window, and confirms it to the customer.");
         onTicket.MapPost("/resolution", ResolutionAsync).WithName("AnswerResolution").WithSummary("The customer's answer to \"is it resolved?\"")
@@ -57,7 +58,8 @@ public static class CommitmentEndpoints
         var all = app.MapGroup("/commitments").WithTags("Commitments").RequireAuthorization(Policies.Agent);
         all.MapGet("/", ListAsync).WithName("ListCommitments").WithSummary("Commitments due or overdue")
             .WithDescription("state: open (default), due (open, due within `withinSeconds`, default 86400), overdue, kept or all; ownerId filters. Soonest due first, up to 200.");
-        all.MapPost("/{id:guid}/kept", KeptAsync).WithName("KeepCommitment").WithSummary("Mark a commitment kept");
+        all.MapPost("/{id:guid}/kept", KeptAsync).WithName("KeepCommitment").WithSummary("Mark a commitment kept")
+            .WithDescription("Agents, supervisors and admins. Records on its ticket that the promise was kept, and whether late; 404 when there is none, 409 `commitment.kept` when it is kept already.");
     }
 
     private static async Task<Results<Created<CommitmentDto>, ProblemHttpResult>> CreateAsync(

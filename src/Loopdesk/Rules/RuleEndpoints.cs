@@ -63,7 +63,8 @@ public static class RuleEndpoints
         var rules = app.MapGroup("/rules").WithTags("Rules").RequireAuthorization(Policies.Agent);
         rules.MapGet("/", ListAsync).WithName("ListRules").WithSummary("List rules")
             .WithDescription("The ten built-in service rules and every rule admins wrote, in running order, with built-in settings explained.");
-        rules.MapGet("/{id:guid}", GetAsync).WithName("GetRule").WithSummary("Get a rule");
+        rules.MapGet("/{id:guid}", GetAsync).WithName("GetRule").WithSummary("Get a rule")
+            .WithDescription("Agents, supervisors and admins. A built-in or written rule, with its ETag for `If-Match` when changing it; 404 when there is none.");
         rules.MapPost("/", CreateAsync).WithName("CreateRule").RequireAuthorization(Policies.Admin).WithSummary("Write a rule")
             .WithDescription("Events start the rule; conditions (all or any) decide; actions act. A rule whose action records an event that starts it is refused (it would loop). "
                 + "Fields, operators and actions are listed in docs/rules.md; an unknown one is 422.");

@@ -44,12 +44,14 @@ public static class ServiceEndpoints
         var me = app.MapGroup("/me/notifications").WithTags("Notifications").RequireAuthorization(Policies.Staff);
         me.MapGet("/", NotificationsAsync).WithName("ListMyNotifications").WithSummary("My notifications")
             .WithDescription("Newest first, up to 100: reminders of my promises, overdue promises of my team, what rules asked me to look at. `unread=true` for unread only.");
-        me.MapPost("/{id:guid}/read", ReadAsync).WithName("ReadNotification").WithSummary("Mark a notification read");
+        me.MapPost("/{id:guid}/read", ReadAsync).WithName("ReadNotification").WithSummary("Mark a notification read")
+            .WithDescription("Any staff member, collaborators included, for their own notifications; marking one read twice changes nothing. 404 when it is not yours or there is none.");
 
         var outbox = app.MapGroup("/outbox").WithTags("Outbox").RequireAuthorization(Policies.Admin);
         outbox.MapGet("/", OutboxAsync).WithName("ListOutbox").WithSummary("Pending and parked work")
             .WithDescription("Deliveries, webhook calls and timers not done yet. `state=parked` shows what failed every attempt, with the last error.");
-        outbox.MapPost("/{id:guid}/retry", RetryAsync).WithName("RetryOutboxEntry").WithSummary("Try a parked entry again, now");
+        outbox.MapPost("/{id:guid}/retry", RetryAsync).WithName("RetryOutboxEntry").WithSummary("Try a parked entry again, now")
+            .WithDescription("Admins only. The entry is due at once with its attempts counted from zero, parked or still pending. 404 when there is none, 409 outbox.running while it runs.");
         outbox.MapDelete("/{id:guid}", DiscardAsync).WithName("DiscardOutboxEntry").WithSummary("Discard a parked entry")
             .WithDescription("What it was to do will not happen; a discarded delivery marks its message failed. Only parked entries (409 outbox.not_parked), not while one runs (409 outbox.running).");
     }

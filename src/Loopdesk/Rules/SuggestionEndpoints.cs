@@ -39,7 +39,9 @@ public static class SuggestionEndpoints
     {
         var suggestions = app.MapGroup("/suggestions").WithTags("Suggestions").RequireAuthorization(Policies.Agent);
         suggestions.MapGet("/", ListAsync).WithName("ListSuggestions").WithSummary("Customers' ideas").WithDescription("Newest first, up to 200; filter by status.");
-        suggestions.MapPost("/", CreateAsync).WithName("CreateSuggestion").WithSummary("Record a customer's idea");
+        suggestions.MapPost("/", CreateAsync).WithName("CreateSuggestion").WithSummary("Record a customer's idea")
+            .WithDescription("Agents, supervisors and admins. The idea is filed as received, for the customer of the ticket it came up on; "
+                + "an unknown ticket reference is 422.");
         suggestions.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateSuggestion").WithSummary("Move an idea on")
             .WithDescription("Status received, under-review, planned, done or declined. Done and declined need an outcome, which is sent to the customer on the "
                 + "ticket the idea came from, once. `If-Match` optional (412 when stale).");

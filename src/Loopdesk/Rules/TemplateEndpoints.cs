@@ -61,7 +61,8 @@ public static partial class TemplateEndpoints
         templates.MapPost("/", CreateAsync).WithName("CreateTemplate").RequireAuthorization(Policies.Admin).WithSummary("Add a template")
             .WithDescription("Placeholders like {{ customer.first_name }} and {{ sla.first_reply_due | humanize }} are checked now: an unknown placeholder, filter "
                 + "or tag is 422. Only text, placeholders and if/unless are allowed: templates never run code. Same key and language twice is 409.");
-        templates.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateTemplate").RequireAuthorization(Policies.Admin).WithSummary("Change a template");
+        templates.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateTemplate").RequireAuthorization(Policies.Admin).WithSummary("Change a template")
+            .WithDescription("Admins only. Changes the name, the body or both; placeholders are checked as on create (422). 404 when there is none.");
         templates.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteTemplate").RequireAuthorization(Policies.Admin).WithSummary("Delete a template")
             .WithDescription("For a built-in rule's key, the shipped words apply again.");
         templates.MapPost("/preview", PreviewAsync).WithName("PreviewTemplate").WithSummary("Render template text for a ticket")

@@ -63,11 +63,14 @@ public static class SlaEndpoints
     public static void MapSla(this IEndpointRouteBuilder app)
     {
         var calendars = app.MapGroup("/calendars").WithTags("Service levels").RequireAuthorization(Policies.Agent);
-        calendars.MapGet("/", ListAllCalendarsAsync).WithName("ListCalendars").WithSummary("Business-hours calendars");
+        calendars.MapGet("/", ListAllCalendarsAsync).WithName("ListCalendars").WithSummary("Business-hours calendars")
+            .WithDescription("Agents, supervisors and admins. Every calendar by name, with its time zone, open hours and holidays.");
         calendars.MapPost("/", CreateCalendarAsync).WithName("CreateCalendar").RequireAuthorization(Policies.Admin).WithSummary("Add a calendar")
             .WithDescription("A time zone (IANA id), open hours per weekday ({day, start, end}, several a day for split shifts, end 24:00 for midnight) and "
                 + "holidays (dates). Overlapping hours or an unknown time zone are 422.");
-        calendars.MapPut("/{id:guid}", ReplaceCalendarAsync).WithName("ReplaceCalendar").RequireAuthorization(Policies.Admin).WithSummary("Replace a calendar");
+        calendars.MapPut("/{id:guid}", ReplaceCalendarAsync).WithName("ReplaceCalendar").RequireAuthorization(Policies.Admin).WithSummary("Replace a calendar")
+            .WithDescription("Admins only. The whole calendar, as on create: overlapping hours or an unknown time zone are 422. "
+                + "404 when there is none, 409 when another calendar has the name.");
         calendars.MapDelete("/{id:guid}", DeleteCalendarAsync).WithName("DeleteCalendar").RequireAuthorization(Policies.Admin).WithSummary("Delete a calendar")
             .WithDescription("409 while a policy counts in it.");
 
@@ -76,7 +79,9 @@ public static class SlaEndpoints
         policies.MapPost("/", CreatePolicyAsync).WithName("CreateSlaPolicy").RequireAuthorization(Policies.Admin).WithSummary("Add an SLA policy")
             .WithDescription("Targets in seconds of business time (first reply, next reply, resolution), chosen by priority, type, organization or VIP. "
                 + "A target of 0 or less is 422. New tickets get it; tickets whose priority or type changes move to the policy that covers them, keeping the time used.");
-        policies.MapPut("/{id:guid}", ReplacePolicyAsync).WithName("ReplaceSlaPolicy").RequireAuthorization(Policies.Admin).WithSummary("Replace an SLA policy");
+        policies.MapPut("/{id:guid}", ReplacePolicyAsync).WithName("ReplaceSlaPolicy").RequireAuthorization(Policies.Admin).WithSummary("Replace an SLA policy")
+            .WithDescription("Admins only. The whole policy, as on create: a target of 0 or less, an unknown calendar or organization is 422. "
+                + "404 when there is none, 409 when another policy has the name.");
         policies.MapDelete("/{id:guid}", DeletePolicyAsync).WithName("DeleteSlaPolicy").RequireAuthorization(Policies.Admin).WithSummary("Delete an SLA policy")
             .WithDescription("409 while tickets are measured by it; disable it (enabled: false) so new tickets are not.");
 

@@ -52,10 +52,12 @@ public static class TeamEndpoints
     {
         var teams = app.MapGroup("/teams").WithTags("Teams").RequireAuthorization(Policies.Staff);
         teams.MapGet("/", ListAsync).WithName("ListTeams").WithSummary("List teams").WithDescription("With their members (agents whose teamIds include the team).");
-        teams.MapGet("/{id:guid}", GetAsync).WithName("GetTeam").WithSummary("Get a team");
+        teams.MapGet("/{id:guid}", GetAsync).WithName("GetTeam").WithSummary("Get a team")
+            .WithDescription("Any staff member, collaborators included. With its active members; 404 when there is none.");
         teams.MapPost("/", CreateAsync).WithName("CreateTeam").RequireAuthorization(Policies.Admin).WithSummary("Create a team")
             .WithDescription("Admins only. 409 when the name is taken. Members join through PATCH /agents/{id} teamIds.");
-        teams.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateTeam").RequireAuthorization(Policies.Admin).WithSummary("Change a team");
+        teams.MapPatch("/{id:guid}", UpdateAsync).WithName("UpdateTeam").RequireAuthorization(Policies.Admin).WithSummary("Change a team")
+            .WithDescription("Admins only. Partial change of name, description, lead and routing; 404 when there is none, 409 when another team has the name, 422 for an unknown lead.");
         return teams;
     }
 

@@ -22,7 +22,7 @@ public abstract class HostTests(LoopdeskApp app)
     }
 
     [Fact]
-    public async Task The_openapi_document_describes_every_operation_with_a_summary()
+    public async Task The_openapi_document_describes_every_operation_with_a_summary_and_every_api_operation_with_a_description()
     {
         using var client = app.ClientWithToken(null);
         using var doc = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json", Ct));
@@ -33,13 +33,21 @@ public abstract class HostTests(LoopdeskApp app)
         {
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
         }
+        var undescribed = new List<string>();
         foreach (var path in paths.EnumerateObject())
         {
             foreach (var operation in path.Value.EnumerateObject())
             {
                 Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString()!.Length > 0, $"{operation.Name} {path.Name} has no summary");
+                // docs/api.md promises integrators a description of every operation of the REST API
+                if (path.Name.StartsWith("/api/v1/", StringComparison.Ordinal)
+                    && !(operation.Value.TryGetProperty("description", out var description) && !string.IsNullOrWhiteSpace(description.GetString())))
+                {
+                    undescribed.Add($"{operation.Name.ToUpperInvariant()} {path.Name}");
+                }
             }
         }
+        Assert.True(undescribed.Count == 0, $"{undescribed.Count} operations have no description:\n{string.Join('\n', undescribed)}");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/reference", Ct)).StatusCode);
     }
 

@@ -34,6 +34,22 @@ public abstract class LexiconApiTests(LoopdeskApp app)
         Assert.Equal(LexiconCategory.Escalation, findings[1].Category);
     }
 
+    [Fact]
+    public async Task A_finding_names_its_span_rule_reason_and_suggestion_on_the_wire()
+    {
+        using var agent = app.CreateClient(AgentRole.Agent);
+
+        var response = await agent.PostJsonAsync("/api/v1/lexicon/check", new { text = Hurtful }, Ct);
+        var finding = (await response.ReadAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("findings")[0];
+
+        var span = finding.GetProperty("span");
+        Assert.Equal("It’s our POLICY", Hurtful.Substring(span.GetProperty("start").GetInt32(), span.GetProperty("length").GetInt32()));
+        Assert.Equal(finding.GetProperty("start").GetInt32(), span.GetProperty("start").GetInt32());
+        Assert.Equal("banned.our-policy", finding.GetProperty("rule").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(finding.GetProperty("why").GetString()));
+        Assert.False(string.IsNullOrWhiteSpace(finding.GetProperty("suggestion").GetString()));
+    }
+
     [Theory]
     [InlineData("😀😀 Please calm down. 😀", "banned.calm-down", "calm down")]
     [InlineData("Please CALM\r\n   DOWN!!", "banned.calm-down", "CALM\r\n   DOWN")]
