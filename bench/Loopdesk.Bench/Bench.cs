@@ -88,6 +88,11 @@ internal static class Bench
         result.Get = await Load.SerialAsync(quick ? 50 : 300, quick ? 500 : 10_000, TimeSpan.FromSeconds(quick ? 15 : 60),
             i => Guarded(() => api.GetOkAsync("/api/v1/tickets/" + sample[i % sample.Count], ct)), ct);
         Log($"   GET /tickets/{{reference}}: {Describe(result.Get)}");
+        // the same reads eight at a time: what a request costs the server and the harness when it writes nothing
+        await QuietAsync(o, ct);
+        result.GetConcurrent = await Load.ClosedLoopAsync(8, TimeSpan.FromSeconds(quick ? 1 : 3), TimeSpan.FromSeconds(quick ? 4 : 15),
+            (_, random) => Guarded(() => api.GetOkAsync("/api/v1/tickets/" + sample[random.Next(sample.Count)], ct)), o.ServerPid, o.DatabasePid, ct);
+        Log($"   GET /tickets/{{reference}} c= 8: {result.GetConcurrent.PerSecond,8:N0} requests/s  {Describe(result.GetConcurrent.Latency)}");
         result.Search.Add(await SearchAsync(o, api, words, existingMessages + words.Messages, existingTickets + seeder.Tickets, ct));
         await QuietAsync(o, ct);
         var inbox = await Load.SerialAsync(quick ? 25 : 100, quick ? 250 : 2_000, TimeSpan.FromSeconds(quick ? 15 : 60),

@@ -15,6 +15,8 @@ internal sealed class ProviderResult
     public DataSet Data { get; set; } = new();
     public List<WriteLevel> Writes { get; set; } = [];
     public Latency? Get { get; set; }
+    /// <summary>GET ticket with eight requests in flight: the cost of a request that writes nothing.</summary>
+    public Throughput? GetConcurrent { get; set; }
     public List<SearchPoint> Search { get; set; } = [];
     public InboxResult? Inbox { get; set; }
     public MemoryResult? AfterLoad { get; set; }
@@ -113,6 +115,10 @@ internal static class Report
         Row("1", "API create latency p50 / p99, concurrency 8", "", r => Level(r, 8) is { } w ? $"{Ms(w.Api.Latency.P50)} / {Ms(w.Api.Latency.P99)} ms" : "—");
         Row("3", "GET /tickets/{reference} p50 / p95 / p99", "p99 ≤ 5 ms",
             r => r.Get is { } g ? $"{Ms(g.P50)} / {Ms(g.P95)} / {Ms(g.P99)} ms{Mark(g.P99 <= 5)}" : "—");
+        if (results.Any(r => r.GetConcurrent is not null))
+        {
+            Row("3", "GET /tickets/{reference}, concurrency 8: requests/s", "", r => r.GetConcurrent is { } g ? Rate(g) : "—");
+        }
         var points = results.SelectMany(r => r.Search.Select((x, i) => i)).Distinct().Order().ToList();
         foreach (var i in points)
         {
@@ -129,7 +135,7 @@ internal static class Report
             r => r.Idle is { } m ? $"{m.RssBytes / Mb:0} MB ({Heap(m)}){Mark(m.RssBytes <= 300 * Mb)}" : "—");
         Row("6", "Server RSS after the load (peak) (GC heap)", "",
             r => r.AfterLoad is { } m ? $"{m.RssBytes / Mb:0} MB (peak {m.PeakRssBytes / Mb:0} MB) ({Heap(m)})" : "—");
-        var disturbed = results.SelectMany(r => r.Writes.SelectMany(w => new[] { w.Api, w.Direct, w.Contended }))
+        var disturbed = results.SelectMany(r => r.Writes.SelectMany(w => new[] { w.Api, w.Direct, w.Contended }).Append(r.GetConcurrent))
             .Where(t => t is not null && IsDisturbed(t)).Select(t => t!.OtherCores).ToList();
         if (disturbed.Count > 0)
         {
@@ -156,7 +162,8 @@ internal static class Report
         }
         Line("");
 
-        Line("Where the processor time went, per created ticket (ms of CPU; the harness's own share included):");
+        Line("Where the processor time went, per created ticket" + (results.Any(r => r.GetConcurrent is not null) ? " (the last row: per read request)" : "")
+            + " (ms of CPU; the harness's own share included):");
         Line("");
         Line("| Path | Concurrency | SQLite server | SQLite harness | PostgreSQL server | PostgreSQL database | PostgreSQL harness | Other processes (cores), SQLite / PostgreSQL |");
         Line("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -168,6 +175,14 @@ internal static class Report
             string Other(Throughput? a, Throughput? b) => $"{(a is null ? "—" : a.OtherCores.ToString("0.00", CultureInfo.InvariantCulture))} / {(b is null ? "—" : b.OtherCores.ToString("0.00", CultureInfo.InvariantCulture))}";
             Line($"| API | {c} | {Cpu(ws?.Api.ServerCpuMs)} | {Cpu(ws?.Api.HarnessCpuMs)} | {Cpu(wp?.Api.ServerCpuMs)} | {Cpu(wp?.Api.DatabaseCpuMs)} | {Cpu(wp?.Api.HarnessCpuMs)} | {Other(ws?.Api, wp?.Api)} |");
             Line($"| direct | {c} | — | {Cpu(ws?.Direct.HarnessCpuMs)} | — | {Cpu(wp?.Direct.DatabaseCpuMs)} | {Cpu(wp?.Direct.HarnessCpuMs)} | {Other(ws?.Direct, wp?.Direct)} |");
+        }
+        if (results.Any(r => r.GetConcurrent is not null))
+        {
+            var gs = s?.GetConcurrent;
+            var gp = p?.GetConcurrent;
+            string Cpu(double? v) => v is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) : "—";
+            string Other(Throughput? t) => t is null ? "—" : t.OtherCores.ToString("0.00", CultureInfo.InvariantCulture);
+            Line($"| GET ticket (per request, nothing written) | 8 | {Cpu(gs?.ServerCpuMs)} | {Cpu(gs?.HarnessCpuMs)} | {Cpu(gp?.ServerCpuMs)} | {Cpu(gp?.DatabaseCpuMs)} | {Cpu(gp?.HarnessCpuMs)} | {Other(gs)} / {Other(gp)} |");
         }
         Line("");
 
@@ -188,7 +203,7 @@ internal static class Report
             : "—");
         DataRow("other processes' CPU during the run (of 2 cores)", r => $"{r.OtherCores:0.00} cores" + (r.StealCores >= 0.01 ? $", {r.StealCores:0.00} stolen by the hypervisor" : ""));
         DataRow("run time", r => $"{r.Seconds / 60:0.0} min");
-        var errors = results.Where(r => r.Writes.Any(w => w.Api.Latency.Errors + w.Direct.Latency.Errors > 0) || (r.Get?.Errors ?? 0) > 0
+        var errors = results.Where(r => r.Writes.Any(w => w.Api.Latency.Errors + w.Direct.Latency.Errors > 0) || (r.Get?.Errors ?? 0) > 0 || (r.GetConcurrent?.Latency.Errors ?? 0) > 0
             || (r.Inbox?.Latency.Errors ?? 0) > 0 || r.Search.Any(x => x.Overall.Errors > 0)).Select(r => r.Provider).ToList();
         if (errors.Count > 0)
         {
