@@ -5,8 +5,9 @@ namespace Loopdesk.Core.Common;
 
 /// <summary>
 /// Checks on human-entered text that guard against spoofing: invisible characters (zero-width,
-/// bidi overrides, other format and control characters) and words that mix look-alike scripts
-/// (a Cyrillic "а" inside a Latin word), the usual tricks to pass one person off as another.
+/// bidi overrides, other format and control characters), compatibility look-alikes of Latin letters and digits
+/// (full-width "ｐａｙｐａｌ") and words that mix look-alike scripts (a Cyrillic "а" inside a Latin word), the usual
+/// tricks to pass one person off as another.
 /// </summary>
 public static class TextRules
 {
@@ -23,12 +24,28 @@ public static class TextRules
             {
                 return $"contains an invisible or control character (U+{rune.Value:X4})";
             }
+            if (rune.Value >= 0x80 && IsLatinLookAlike(rune)) return $"contains a look-alike of a Latin letter or digit ({rune}, U+{rune.Value:X4})";
         }
         foreach (var word in text.Split([' ', '\t', '\n', '\r', '-', '.', '@', '_', '\''], StringSplitOptions.RemoveEmptyEntries))
         {
             if (MixesScripts(word)) return $"mixes look-alike alphabets in \"{word}\"";
         }
         return null;
+    }
+
+    /// <summary>
+    /// True for a compatibility form that stands for plain Latin letters or digits: full-width "ｆ", mathematical "𝐟",
+    /// the Roman numeral "ⅰ", a ligature "ﬁ". Accented letters and other alphabets are themselves.
+    /// </summary>
+    public static bool IsLatinLookAlike(Rune rune)
+    {
+        // letters and digits only: symbols such as "™" or "²" stand for nothing a name could be mistaken for
+        if (!Rune.IsLetter(rune) && Rune.GetUnicodeCategory(rune) is not (UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber)) return false;
+        Span<char> units = stackalloc char[2];
+        var text = new string(units[..rune.EncodeToUtf16(units)]);
+        if (text.IsNormalized(NormalizationForm.FormKC)) return false;
+        var plain = text.Normalize(NormalizationForm.FormKC);
+        return plain.Length > 0 && plain.All(char.IsAsciiLetterOrDigit);
     }
 
     /// <summary>True when one word holds letters from more than one of Latin, Greek and Cyrillic.</summary>

@@ -72,12 +72,19 @@ public sealed class CustomerLookup
     private static readonly CompiledQuery<Func<LoopdeskDb, List<string>, IAsyncEnumerable<DomainOwner>>> OrganizationsByDomain = new(() => EF.CompileAsyncQuery(
         (LoopdeskDb db, List<string> domains) => db.Organizations.Where(o => o.Domain != null && domains.Contains(o.Domain)).Select(o => new DomainOwner(o.Id, o.Domain!))));
 
+    /// <summary>The known customer this email or phone belongs to (the email first), as <see cref="Resolve"/> finds them; null for a newcomer.</summary>
+    public Customer? Find(string? email, string? phone)
+        => Known(email is null ? null : EmailAddress.Normalize(email, out _), phone is null ? null : PhoneNumber.Normalize(phone, out _));
+
+    private Customer? Known(string? normalizedEmail, string? normalizedPhone)
+        => (normalizedEmail is null ? null : _byEmail.GetValueOrDefault(normalizedEmail)) ?? ByPhone(normalizedPhone);
+
     /// <summary>The customer this contact comes from, made (and added to <paramref name="db"/>) when nobody knows them.</summary>
     public Customer Resolve(LoopdeskDb db, string? name, string? email, string? phone, DateTimeOffset now)
     {
         var normalizedEmail = email is null ? null : EmailAddress.Normalize(email, out _);
         var normalizedPhone = phone is null ? null : PhoneNumber.Normalize(phone, out _);
-        var customer = (normalizedEmail is null ? null : _byEmail.GetValueOrDefault(normalizedEmail)) ?? ByPhone(normalizedPhone);
+        var customer = Known(normalizedEmail, normalizedPhone);
 
         if (customer is null)
         {

@@ -24,7 +24,8 @@ public sealed record TimelineEntry(
 
 public sealed record TimelinePage(IReadOnlyList<TimelineEntry> Items, string? NextCursor);
 
-public sealed record MergeCustomerRequest([property: Required] Guid SourceId);
+/// <summary>The customer record to fold into this one (the same person under another record).</summary>
+public sealed record MergeCustomerRequest(Guid? SourceId);
 
 /// <summary>A new customer. Emails and phones must not belong to another customer.</summary>
 public sealed class CreateCustomerRequest : IValidatableObject

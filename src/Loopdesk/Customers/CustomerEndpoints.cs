@@ -239,9 +239,10 @@ public static class CustomerEndpoints
     private static async Task<Results<Ok<CustomerDto>, ProblemHttpResult>> MergeAsync(
         Guid id, MergeCustomerRequest body, ClaimsPrincipal user, LoopdeskDb db, TimeProvider clock, CancellationToken ct)
     {
+        if (body.SourceId is not { } sourceId || sourceId == Guid.Empty) return Problems.Validation("sourceId", "sourceId is required: the id of the customer to merge into this one.");
         var target = await db.Customers.FirstOrDefaultAsync(c => c.Id == id, ct);
         if (target is null) return Problems.NotFound("customer");
-        var source = await db.Customers.FirstOrDefaultAsync(c => c.Id == body.SourceId, ct);
+        var source = await db.Customers.FirstOrDefaultAsync(c => c.Id == sourceId, ct);
         if (source is null) return Problems.Unprocessable("customer.unknown", "No customer with that sourceId.", "sourceId");
         var now = clock.GetUtcNow();
         var verdict = target.Absorb(source, now);

@@ -51,7 +51,8 @@ public static class TicketEndpoints
             .WithDescription("Opens a new ticket for the same customer from one message of this one (a second issue in the same mail), with the same "
                 + "team, type, priority and tags. The message stays here too; both tickets record the split. Answers 201 with the new ticket.");
         tickets.MapPost("/{reference}/contacts", AddContactAsync).WithName("AddTicketContact").RequireAuthorization(Policies.Agent)
-            .WithSummary("Log a contact").WithDescription("A call or visit an agent took about this ticket; it counts as one contact of the customer.");
+            .WithSummary("Log a contact").WithDescription("A call or visit an agent took about this ticket; it counts as one contact of the customer. "
+                + "A closed ticket takes none (422 `ticket.closed`): open a follow-up instead.");
         return tickets;
     }
 
@@ -64,9 +65,15 @@ public static class TicketEndpoints
         Guid? followUpOf = null;
         if (body.FollowUpOf is not null)
         {
-            var original = TicketReference.Parse(body.FollowUpOf) is { } r ? await db.Tickets.VisibleTo(user).Where(t => t.Reference == r).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct) : null;
+            var original = TicketReference.Parse(body.FollowUpOf) is { } r
+                ? await db.Tickets.VisibleTo(user).Where(t => t.Reference == r).Select(t => new { t.Id, t.CustomerId }).FirstOrDefaultAsync(ct)
+                : null;
             if (original is null) return Problems.Unprocessable("ticket.unknown", "No ticket with that reference to follow up.", "followUpOf");
-            followUpOf = original;
+            // a follow-up continues the same customer's ticket: the customer this request names must be the one it belongs to
+            var lookup = await Customers.CustomerLookup.LoadAsync(db, [(body.Customer.Email, body.Customer.Phone)], ct);
+            if (lookup.Find(body.Customer.Email, body.Customer.Phone)?.Id != original.CustomerId)
+                return Problems.Unprocessable("ticket.other_customer", "That ticket is another customer's; a follow-up continues a ticket of the same customer.", "followUpOf");
+            followUpOf = original.Id;
         }
         var ticket = await commands.CreateAsync(body, user.Actor(), user.Role(), ct, followUpOf);
         http.Response.Headers.ETag = ticket.ETag;
@@ -194,6 +201,8 @@ public static class TicketEndpoints
         if (CheckOccurredAt(body.OccurredAt, user, clock) is { } refused) return refused;
         var ticket = await FindAsync(db, reference, user, ct);
         if (ticket is null) return Problems.NotFound("ticket");
+        if (ticket.Status == TicketStatus.Closed)
+            return Problems.Unprocessable("ticket.closed", "A closed ticket takes no more contacts; open a follow-up instead.", null);
         var now = clock.GetUtcNow();
         var contact = ticket.RecordContact(body.Channel, body.Summary?.Trim(), user.Actor(), body.OccurredAt ?? now, now);
         await db.SaveChangesAsync(ct);

@@ -293,6 +293,23 @@ public abstract class BadInputTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task A_contact_logged_on_a_closed_ticket_is_422_and_changes_nothing()
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var ticket = await client.CreateTicketAsync("Closed for good", Ct);
+        (await client.PatchJsonAsync($"/api/v1/tickets/{ticket.Reference}", new { status = "solved" }, Ct)).EnsureSuccessStatusCode();
+        (await client.PatchJsonAsync($"/api/v1/tickets/{ticket.Reference}", new { status = "closed" }, Ct)).EnsureSuccessStatusCode();
+        var closed = await client.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct);
+        var timeline = await client.GetStringAsync($"/api/v1/customers/{ticket.CustomerId}/timeline", Ct);
+
+        var response = await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/contacts", new { channel = "phone", summary = "called again" }, Ct);
+
+        Assert.Equal("ticket.closed", (await response.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).GetProperty("code").GetString());
+        Assert.Equal(closed.Version, (await client.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct)).Version);
+        Assert.Equal(timeline, await client.GetStringAsync($"/api/v1/customers/{ticket.CustomerId}/timeline", Ct));
+    }
+
+    [Fact]
     public async Task A_stale_if_match_is_412_on_tickets_and_customers_and_changes_nothing()
     {
         using var client = app.CreateClient(AgentRole.Agent);
@@ -406,6 +423,33 @@ public abstract class BadInputTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task A_follow_up_naming_another_customers_ticket_is_422_and_writes_nothing()
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var annasEmail = $"anna{Guid.NewGuid():N}@example.com";
+        var bertsEmail = $"bert{Guid.NewGuid():N}@example.com";
+        var annas = await client.CreateTicketAsync("Broken hinge", Ct, email: annasEmail);
+        await client.CreateTicketAsync("Late parcel", Ct, email: bertsEmail);
+        var before = await CountAsync();
+
+        // a customer seen before, and one nobody knows yet, each naming Anna's ticket
+        foreach (var email in new[] { bertsEmail, $"carl{Guid.NewGuid():N}@example.com" })
+        {
+            var response = await client.PostJsonAsync("/api/v1/tickets",
+                new { subject = "Back again", body = "Same problem as before.", customer = new { email }, followUpOf = annas.Reference }, Ct);
+
+            var problem = await response.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct);
+            Assert.Equal(("followUpOf", "ticket.other_customer"), (problem.Field(), problem.GetProperty("code").GetString()));
+        }
+        Assert.Equal(before, await CountAsync());
+
+        var followUp = await (await client.PostJsonAsync("/api/v1/tickets",
+            new { subject = "Back again", body = "Same problem as before.", customer = new { email = annasEmail.ToUpperInvariant() }, followUpOf = annas.Reference }, Ct))
+            .ReadAsync<TicketDto>(Ct);
+        Assert.Equal((annas.CustomerId, annas.Id), (followUp.CustomerId, followUp.FollowUpOfId));
+    }
+
+    [Fact]
     public async Task Opening_a_ticket_for_a_team_or_organization_that_does_not_exist_is_422_and_writes_nothing()
     {
         using var client = app.CreateClient(AgentRole.Agent);
@@ -448,7 +492,7 @@ public abstract class BadInputTests(LoopdeskApp app)
     }
 
     [Fact]
-    public async Task Merging_a_source_that_does_not_exist_or_a_customer_into_itself_is_422_and_changes_nothing()
+    public async Task Merging_without_a_source_or_with_one_that_does_not_exist_or_is_the_customer_itself_is_refused_and_changes_nothing()
     {
         using var client = app.CreateClient(AgentRole.Agent);
         var ticket = await client.CreateTicketAsync("Merge me", Ct);
@@ -463,7 +507,8 @@ public abstract class BadInputTests(LoopdeskApp app)
 
         Assert.Equal("sourceId", (await nobody.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
         Assert.Equal("sourceId", (await itself.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
-        Assert.Equal("sourceId", (await noSource.ProblemAsync(HttpStatusCode.UnprocessableEntity, Ct)).Field());
+        var missing = await noSource.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal(("sourceId", Loopdesk.Platform.Problems.TypePrefix + "validation"), (missing.Field(), missing.GetProperty("type").GetString()));
         Assert.Equal("sourceId", (await notAnId.ProblemAsync(HttpStatusCode.BadRequest, Ct)).Field());
         await noTarget.ProblemAsync(HttpStatusCode.NotFound, Ct);
         var after = await client.GetJsonAsync<CustomerDto>($"/api/v1/customers/{target.Id}", Ct);
@@ -629,6 +674,8 @@ public abstract class BadInputTests(LoopdeskApp app)
     [InlineData("Paul \u202Erelle\u004B", "name")]
     [InlineData("\u0391nna Keller", "name")]
     [InlineData("Paul\u00ADKeller", "name")]
+    [InlineData("\uFF30\uFF41\uFF59\uFF50\uFF41\uFF4C Support", "name")]
+    [InlineData("Paul Ke\u217Cler", "name")]
     public async Task A_customer_name_with_look_alike_or_invisible_characters_is_400_naming_it(string name, string field)
     {
         using var client = app.CreateClient(AgentRole.Agent);
@@ -657,6 +704,10 @@ public abstract class BadInputTests(LoopdeskApp app)
     [InlineData("paypal\u202E@example.com")]
     [InlineData("paypal@example.com\u200B")]
     [InlineData("\u2060paypal@example.com")]
+    [InlineData("\uFF46\uFF55\uFF4C\uFF4C@example.com")]
+    [InlineData("\u2170nfo@example.com")]
+    [InlineData("paypal@\U0001D41Example.com")]
+    [InlineData("of\uFB01ce@example.com")]
     public async Task An_email_with_look_alike_or_invisible_characters_is_400_naming_it(string email)
     {
         using var client = app.CreateClient(AgentRole.Agent);
@@ -678,6 +729,8 @@ public abstract class BadInputTests(LoopdeskApp app)
     [InlineData("Анна Келлер", "anna@пример.рф")]
     [InlineData("Αθηνά Παππά", "athena@example.gr")]
     [InlineData("Zoë O'Brien-Núñez", "zoe.obrien@example.ie")]
+    [InlineData("山田 太郎", "taro.yamada@example.jp")]
+    [InlineData("Acme™ Support", "support@acme.example")]
     public async Task Names_and_emails_in_one_alphabet_each_are_fine(string name, string email)
     {
         using var client = app.CreateClient(AgentRole.Agent);
