@@ -36,6 +36,8 @@ public static class TicketEndpoints
             .WithSummary("A ticket's history").WithDescription("Every change, oldest first, as an append-only list of events.");
         tickets.MapGet("/{reference}/messages", MessagesAsync).WithName("ListTicketMessages")
             .WithSummary("A ticket's messages").WithDescription("Oldest first, internal notes included.");
+        tickets.MapGet("/{reference}/messages/{id:guid}", MessageAsync).WithName("GetTicketMessage")
+            .WithSummary("One message of a ticket").WithDescription("The message or note the `Location` of its creation names; 404 when the ticket or the message on it is not there.");
         tickets.MapPost("/{reference}/messages", AddMessageAsync).WithName("AddTicketMessage")
             .WithSummary("Add a message or note")
             .WithDescription("An outbound reply, the customer's words logged by an agent (inbound), or an internal note (`internal: true`). "
@@ -158,6 +160,16 @@ public static class TicketEndpoints
         if (id is null) return Problems.NotFound("ticket");
         var messages = await db.Messages.AsNoTracking().Where(m => m.TicketId == id).OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).ToListAsync(ct);
         return TypedResults.Ok(messages.Select(m => m.ToDto()).ToList());
+    }
+
+    private static async Task<Results<Ok<MessageDto>, ProblemHttpResult>> MessageAsync(
+        string reference, Guid id, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
+    {
+        var parsed = TicketReference.Parse(reference);
+        var ticketId = parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
+        if (ticketId is null) return Problems.NotFound("ticket");
+        var message = await db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id && m.TicketId == ticketId, ct);
+        return message is null ? Problems.NotFound("message") : TypedResults.Ok(message.ToDto());
     }
 
     private static async Task<Results<Created<MessageDto>, ProblemHttpResult>> AddMessageAsync(

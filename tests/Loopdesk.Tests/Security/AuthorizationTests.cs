@@ -66,6 +66,11 @@ public abstract class AuthorizationTests(LoopdeskApp app)
             s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/events")),
         new("GET /api/v1/tickets/{reference}/messages", AgentRole.Collaborator, HttpStatusCode.OK,
             s => Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/messages")),
+        new("GET /api/v1/tickets/{reference}/messages/{id:guid}", AgentRole.Collaborator, HttpStatusCode.OK, async s =>
+        {
+            var messages = await s.Admin.GetJsonAsync<List<MessageDto>>($"/api/v1/tickets/{s.World.Reference}/messages", CancellationToken.None);
+            return await Send(HttpMethod.Get, $"/api/v1/tickets/{s.World.Reference}/messages/{messages[0].Id}");
+        }),
         new("POST /api/v1/tickets/{reference}/messages", AgentRole.Collaborator, HttpStatusCode.Created,
             s => Send(HttpMethod.Post, $"/api/v1/tickets/{s.World.Reference}/messages", new { body = "Checked the logs.", @internal = true })),
         new("POST /api/v1/tickets/{reference}/merge", AgentRole.Agent, HttpStatusCode.OK, async s =>

@@ -157,6 +157,23 @@ public abstract class TicketApiTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task A_new_messages_location_reads_it_again_and_only_on_its_own_ticket()
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var ticket = await client.CreateTicketAsync("Where is my reply", Ct);
+        var other = await client.CreateTicketAsync("Another matter", Ct);
+
+        var response = await client.PostJsonAsync($"/api/v1/tickets/{ticket.Reference}/messages", new { body = "Here is your answer." }, Ct);
+        var created = await response.ReadAsync<MessageDto>(Ct);
+        var location = response.Headers.Location!.ToString();
+
+        var again = await client.GetJsonAsync<MessageDto>(location, Ct);
+        Assert.Equal((created.Id, "Here is your answer."), (again.Id, again.Body));
+        await (await client.GetAsync($"/api/v1/tickets/{other.Reference}/messages/{created.Id}", Ct)).ProblemAsync(HttpStatusCode.NotFound, Ct);
+        await (await client.GetAsync($"/api/v1/tickets/{ticket.Reference}/messages/{Guid.NewGuid()}", Ct)).ProblemAsync(HttpStatusCode.NotFound, Ct);
+    }
+
+    [Fact]
     public async Task Message_html_is_sanitized_before_it_is_stored()
     {
         using var client = app.CreateClient(AgentRole.Agent);
