@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
@@ -8,17 +9,18 @@ namespace Loopdesk.Platform;
 
 /// <summary>
 /// Turns what escapes a handler into problem details: a request the framework could not read keeps its status
-/// (400 malformed JSON, 413 too large, 415 wrong content type) with the JSON path at fault; a lost update race is
-/// 412; anything else is a 500 that says nothing of the inside.
+/// (400 malformed or missing JSON, 413 too large, 415 wrong content type) with the JSON path at fault; a query value
+/// it could not convert is a 400 validation problem naming the parameter; a lost update race is 412; anything else is
+/// a 500 that says nothing of the inside.
 /// </summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> log) : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var context = httpContext;
         var (status, kind, title, detail, field) = exception switch
         {
-            BadHttpRequestException bad => Describe(bad),
+            BadHttpRequestException bad => Describe(bad, context.Request),
             DbUpdateConcurrencyException => (412, "stale", "The resource changed since you read it.", "Someone else changed it at the same moment; read it again and retry.", (string?)"If-Match"),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "aborted", "Client closed the request.", null, null),
             _ => (500, "internal", "Something went wrong on our side.", "The error was logged; please try again or contact your administrator.", null),
@@ -27,21 +29,68 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         context.Response.StatusCode = status;
         if (status == 499) return true;
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypePrefix + kind };
+        // the same shape as Problems.Validation
+        if (kind == "validation") problem.Extensions["code"] = "validation";
         if (field is not null) problem.Extensions["field"] = field;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    private static (int, string, string, string?, string?) Describe(BadHttpRequestException bad)
+    private static (int, string, string, string?, string?) Describe(BadHttpRequestException bad, HttpRequest request)
     {
         var json = bad.InnerException as JsonException ?? bad.InnerException?.InnerException as JsonException;
         return bad.StatusCode switch
         {
             413 => (413, "too-large", "The request is too large.", bad.Message, null),
             415 => (415, "unsupported-media-type", "Unsupported content type.", "Send the body as application/json.", "Content-Type"),
-            _ when json is not null => (400, "malformed", "The request body could not be read.", JsonMessage(json), MissingField(json) ?? JsonField(json.Path)),
+            _ when json is not null => (400, "malformed", "The request body could not be read.", JsonMessage(json), MissingField(json) ?? RepeatedField(json) ?? JsonField(json.Path)),
+            _ when NoBody().IsMatch(bad.Message) || RequiredFromBody(bad.Message) => (400, "malformed", "The request body could not be read.", "A JSON body is required.", null),
+            _ when QueryValue(bad.Message, request) is ({ } field, { } message) => (400, "validation", "The request is not valid.", message, field),
             _ => (bad.StatusCode, "bad-request", "The request could not be read.", bad.Message, null),
         };
     }
+
+    // The framework's words (RequestDelegateFactory) for a value it could not bind; the API answers in its own.
+    [GeneratedRegex("""^Implicit body inferred for parameter "[^"]*" but no body was provided\.""")]
+    private static partial Regex NoBody();
+
+    [GeneratedRegex("""^Required parameter "(?<type>.+) (?<name>[^ "]+)" was not provided from (?<source>[^.]+)\.$""")]
+    private static partial Regex NotProvided();
+
+    [GeneratedRegex("""^Failed to bind parameter "(?<type>.+) (?<name>[^ "]+)" from "(?<value>.*)"\.$""", RegexOptions.Singleline)]
+    private static partial Regex NotConverted();
+
+    [GeneratedRegex("""^[+-]?[0-9]+$""")]
+    private static partial Regex WholeNumber();
+
+    private static bool RequiredFromBody(string message) => NotProvided().Match(message) is { Success: true } m && m.Groups["source"].Value == "body";
+
+    /// <summary>
+    /// The query parameter (camelCase, as the API spells it) whose value the framework could not convert or did not
+    /// find, and a message saying what it takes. None for a route or header value: those keep the framework's answer.
+    /// </summary>
+    private static (string? Field, string? Message) QueryValue(string message, HttpRequest request)
+    {
+        if (NotProvided().Match(message) is { Success: true } missing && missing.Groups["source"].Value.Contains("query", StringComparison.Ordinal))
+        {
+            var name = CamelCase(missing.Groups["name"].Value);
+            return (name, $"{name} is required.");
+        }
+        if (NotConverted().Match(message) is not { Success: true } failed) return (null, null);
+        var field = CamelCase(failed.Groups["name"].Value);
+        if (!request.Query.ContainsKey(field)) return (null, null);
+        var type = failed.Groups["type"].Value;
+        if (type.StartsWith("Nullable<", StringComparison.Ordinal)) type = type["Nullable<".Length..^1];
+        return (field, type switch
+        {
+            "Guid" => $"{field} is not a valid id.",
+            "int" or "long" => WholeNumber().IsMatch(failed.Groups["value"].Value) ? $"{field} is out of range." : $"{field} is not a whole number.",
+            "bool" => $"{field} is true or false.",
+            "DateTimeOffset" => $"{field} is not a time; give one in ISO 8601 with an offset, like 2026-03-02T09:00:00Z.",
+            _ => $"{field} is not a valid value.",
+        });
+    }
+
+    private static string CamelCase(string name) => name.Length == 0 ? name : char.ToLowerInvariant(name[0]) + name[1..];
 
     private static string JsonMessage(JsonException json)
     {
@@ -49,11 +98,28 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var message = json.Message;
         if (MissingField(json) is { } missing) return $"'{missing}' is required.";
         if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return $"Unknown field '{JsonField(json.Path)}'.";
+        if (RepeatedField(json) is { } repeated) return $"'{repeated}' is given more than once.";
         if (json.Path is { Length: > 1 }) return $"The value of '{JsonField(json.Path)}' is not valid (wrong type, or not one of the allowed values).";
         return "The body is not valid JSON.";
     }
 
     private static string? JsonField(string? path) => path is null or "$" ? null : path.TrimStart('$', '.');
+
+    /// <summary>
+    /// A member given twice in one object. System.Text.Json's path ends at the repeated member of a record and at the
+    /// object of a dictionary or JsonElement, whose message names the member ("Duplicate property 'x' …") or not.
+    /// </summary>
+    private static string? RepeatedField(JsonException json)
+    {
+        if (!json.Message.StartsWith("Duplicate propert", StringComparison.Ordinal)) return null;
+        var path = JsonField(json.Path);
+        var named = DuplicateName().Match(json.Message) is { Success: true } m ? m.Groups["name"].Value : null;
+        if (named is null || path is null) return path ?? named;
+        return path == named || path.EndsWith("." + named, StringComparison.Ordinal) ? path : path + "." + named;
+    }
+
+    [GeneratedRegex("^Duplicate property '(?<name>[^']*)'")]
+    private static partial Regex DuplicateName();
 
     /// <summary>The first required member a body left out: System.Text.Json names it only in its message ("… missing required properties including: 'subject', 'body'.").</summary>
     private static string? MissingField(JsonException json)

@@ -6,13 +6,15 @@ namespace Loopdesk.Platform;
 
 public static class Json
 {
-    /// <summary>camelCase properties, kebab-case enum values ("on-hold"), unknown properties refused.</summary>
+    /// <summary>camelCase properties, kebab-case enum values ("on-hold"), unknown and repeated properties refused.</summary>
     public static void Configure(JsonSerializerOptions o)
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         o.Converters.Add(new SingleEnumNameConverterFactory(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false)));
         o.Converters.Add(new OptionalConverterFactory());
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // {"subject":"S","subject":"T"} would otherwise be "T": two readers of one body could disagree on what it says
+        o.AllowDuplicateProperties = false;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         o.AllowTrailingCommas = false;
         o.ReadCommentHandling = JsonCommentHandling.Disallow;

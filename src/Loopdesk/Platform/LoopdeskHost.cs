@@ -137,6 +137,7 @@ public static class LoopdeskHost
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestSizeLimit>();
+        app.UseMiddleware<EmptyQueryValues>();
         app.UseCors();
         app.UseAuthentication();
         app.UsePortal();

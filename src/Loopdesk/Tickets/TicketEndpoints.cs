@@ -238,18 +238,26 @@ public static class TicketEndpoints
     }
 }
 
-/// <summary>The filters of GET /tickets.</summary>
+/// <summary>The filters of GET /tickets, named as the API spells them (the query is read in any case).</summary>
 public sealed class TicketFilter
 {
     /// <summary>new, open, pending, on-hold, solved or closed.</summary>
+    [FromQuery(Name = "status")]
     public string? Status { get; init; }
+    [FromQuery(Name = "teamId")]
     public Guid? TeamId { get; init; }
+    [FromQuery(Name = "assigneeId")]
     public Guid? AssigneeId { get; init; }
+    [FromQuery(Name = "customerId")]
     public Guid? CustomerId { get; init; }
+    [FromQuery(Name = "tag")]
     public string? Tag { get; init; }
     /// <summary>Full-text search over subjects and messages.</summary>
+    [FromQuery(Name = "q")]
     public string? Q { get; init; }
+    [FromQuery(Name = "cursor")]
     public string? Cursor { get; init; }
     /// <summary>Page size, 1 to 100; default 25.</summary>
+    [FromQuery(Name = "limit")]
     public int? Limit { get; init; }
 }

@@ -93,6 +93,77 @@ public abstract class BadInputTests(LoopdeskApp app)
         Assert.Equal((TicketPriority.Normal, ticket.Version), (after.Priority, after.Version));
     }
 
+    [Theory]
+    [InlineData("POST", "/api/v1/tickets", "")]
+    [InlineData("POST", "/api/v1/tickets", "null")]
+    [InlineData("POST", "/api/v1/customers", "")]
+    [InlineData("POST", "/api/v1/customers", "null")]
+    [InlineData("PATCH", "/api/v1/tickets/{ticket}", "")]
+    [InlineData("PATCH", "/api/v1/tickets/{ticket}", "null")]
+    [InlineData("POST", "/api/v1/tickets/{ticket}/messages", "")]
+    [InlineData("POST", "/api/v1/tickets/{ticket}/messages", "null")]
+    [InlineData("POST", "/api/v1/teams", "")]
+    [InlineData("POST", "/api/v1/rules", "null")]
+    public async Task An_empty_or_null_json_body_is_400_saying_a_body_is_required_and_writes_nothing(string method, string url, string body)
+    {
+        using var client = app.CreateClient(AgentRole.Admin);
+        var ticket = await client.CreateTicketAsync("No body", Ct);
+        var before = await CountAsync();
+        using var request = new HttpRequestMessage(new HttpMethod(method), url.Replace("{ticket}", ticket.Reference, StringComparison.Ordinal))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+
+        var response = await client.SendAsync(request, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal(("urn:loopdesk:problem:malformed", "A JSON body is required.", (string?)null),
+            (problem.GetProperty("type").GetString(), problem.GetProperty("detail").GetString(), problem.Field()));
+        Assert.Equal(before, await CountAsync());
+        Assert.Equal(ticket.Version, (await client.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct)).Version);
+    }
+
+    [Theory]
+    [InlineData("""{"subject":"S","subject":"T","body":"y","customer":{"email":"a@example.com"}}""", "subject")]
+    [InlineData("""{"subject":"S","body":"y","customer":{"email":"a@example.com","email":"b@example.com"}}""", "customer.email")]
+    [InlineData("""{"subject":"S","body":"y","customer":{"email":"a@example.com"},"tags":["a"],"tags":["b"]}""", "tags")]
+    [InlineData("""{"subject":"S","body":"y","customer":{"email":"a@example.com"},"priority":"low","priority":"urgent"}""", "priority")]
+    public async Task A_field_given_twice_is_400_malformed_naming_it_and_opens_no_ticket(string body, string field)
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var before = await CountAsync();
+
+        var response = await client.PostRawAsync("/api/v1/tickets", body, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal(("urn:loopdesk:problem:malformed", field), (problem.GetProperty("type").GetString(), problem.Field()));
+        Assert.Contains("more than once", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await CountAsync());
+    }
+
+    [Theory]
+    [InlineData("/api/v1/tickets/{ticket}", """{"priority":"high","priority":"low"}""", "priority")]
+    [InlineData("/api/v1/tickets/{ticket}", """{"customFields":{"plan":"gold","plan":"free"}}""", "customFields.plan")]
+    [InlineData("/api/v1/customers/{customer}", """{"notes":"a","notes":"b"}""", "notes")]
+    public async Task A_field_given_twice_in_a_patch_is_400_malformed_and_changes_nothing(string url, string body, string field)
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var ticket = await client.CreateTicketAsync("Twice", Ct);
+        var customer = await client.GetJsonAsync<CustomerDto>($"/api/v1/customers/{ticket.CustomerId}", Ct);
+        using var request = new HttpRequestMessage(HttpMethod.Patch, url.Replace("{ticket}", ticket.Reference, StringComparison.Ordinal)
+            .Replace("{customer}", customer.Id.ToString(), StringComparison.Ordinal))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json"),
+        };
+
+        var response = await client.SendAsync(request, Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal(("urn:loopdesk:problem:malformed", field), (problem.GetProperty("type").GetString(), problem.Field()));
+        Assert.Equal(ticket.Version, (await client.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct)).Version);
+        Assert.Equal(customer.Version, (await client.GetJsonAsync<CustomerDto>($"/api/v1/customers/{customer.Id}", Ct)).Version);
+    }
+
     // ---- unknown and missing fields ----
 
     [Theory]
@@ -740,6 +811,63 @@ public abstract class BadInputTests(LoopdeskApp app)
 
         var customer = await response.ReadAsync<CustomerDto>(Ct);
         Assert.Equal(name, customer.Name);
+    }
+
+    // ---- query strings ----
+
+    [Theory]
+    [InlineData("/api/v1/tickets", "?status=&teamId=&assigneeId=&customerId=&tag=&q=&cursor=&limit=")]
+    [InlineData("/api/v1/tickets", "?Status=&TeamId=&Limit=")]
+    [InlineData("/api/v1/customers", "?q=&cursor=&limit=")]
+    [InlineData("/api/v1/customers/{customer}/timeline", "?cursor=&limit=")]
+    public async Task An_empty_query_value_is_a_filter_not_given(string endpoint, string query)
+    {
+        using var client = app.CreateClient(AgentRole.Agent);
+        var ticket = await client.CreateTicketAsync("Empty filters", Ct);
+        var url = endpoint.Replace("{customer}", ticket.CustomerId.ToString(), StringComparison.Ordinal);
+
+        var unfiltered = await client.GetStringAsync(url, Ct);
+        var response = await client.GetAsync(url + query, Ct);
+
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        Assert.Equal(unfiltered, text);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/tickets?teamId=xyz", "teamId", "teamId is not a valid id.")]
+    [InlineData("/api/v1/tickets?customerId=xyz", "customerId", "customerId is not a valid id.")]
+    [InlineData("/api/v1/tickets?assigneeId=xyz", "assigneeId", "assigneeId is not a valid id.")]
+    [InlineData("/api/v1/tickets?TeamId=xyz", "teamId", "teamId is not a valid id.")]
+    [InlineData("/api/v1/tickets?limit=abc", "limit", "limit is not a whole number.")]
+    [InlineData("/api/v1/tickets?limit=99999999999999", "limit", "limit is out of range.")]
+    [InlineData("/api/v1/tickets?status=open&limit=1.5", "limit", "limit is not a whole number.")]
+    [InlineData("/api/v1/customers?limit=abc", "limit", "limit is not a whole number.")]
+    [InlineData("/api/v1/customers?limit=99999999999999", "limit", "limit is out of range.")]
+    [InlineData("/api/v1/customers/{customer}/timeline?limit=abc", "limit", "limit is not a whole number.")]
+    [InlineData("/api/v1/search?q=router&limit=abc", "limit", "limit is not a whole number.")]
+    [InlineData("/api/v1/help/search?q=router&limit=abc", "limit", "limit is not a whole number.")]
+    [InlineData("/api/v1/help/articles?category=xyz", "category", "category is not a valid id.")]
+    [InlineData("/api/v1/chats?customerId=xyz", "customerId", "customerId is not a valid id.")]
+    [InlineData("/api/v1/chats?from=yesterday", "from", "from is not a time; give one in ISO 8601 with an offset, like 2026-03-02T09:00:00Z.")]
+    [InlineData("/api/v1/reports/chat?to=soon", "to", "to is not a time; give one in ISO 8601 with an offset, like 2026-03-02T09:00:00Z.")]
+    [InlineData("/api/v1/credits/export?from=2026-13-45", "from", "from is not a time; give one in ISO 8601 with an offset, like 2026-03-02T09:00:00Z.")]
+    [InlineData("/api/v1/commitments?ownerId=xyz", "ownerId", "ownerId is not a valid id.")]
+    [InlineData("/api/v1/commitments?withinSeconds=soon", "withinSeconds", "withinSeconds is not a whole number.")]
+    [InlineData("/api/v1/inbound?limit=abc", "limit", "limit is not a whole number.")]
+    [InlineData("/api/v1/inbound?before=x", "before", "before is not a time; give one in ISO 8601 with an offset, like 2026-03-02T09:00:00Z.")]
+    [InlineData("/api/v1/me/notifications?unread=maybe", "unread", "unread is true or false.")]
+    [InlineData("/api/v1/surveys?answered=maybe", "answered", "answered is true or false.")]
+    public async Task A_query_value_of_the_wrong_kind_is_400_naming_the_parameter(string url, string field, string detail)
+    {
+        using var client = app.CreateClient(AgentRole.Admin);
+        var customer = await CreateCustomerAsync(client, "Query Person");
+
+        var response = await client.GetAsync(url.Replace("{customer}", customer.Id.ToString(), StringComparison.Ordinal), Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal(("urn:loopdesk:problem:validation", field, detail),
+            (problem.GetProperty("type").GetString(), problem.Field(), problem.GetProperty("detail").GetString()));
     }
 
     // ---- cursors, enums ----

@@ -52,6 +52,24 @@ public abstract class HostTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task The_openapi_document_names_query_parameters_in_camel_case_as_the_api_does()
+    {
+        using var client = app.ClientWithToken(null);
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json", Ct));
+        var paths = doc.RootElement.GetProperty("paths");
+        string[] QueryOf(JsonElement operation) => operation.TryGetProperty("parameters", out var parameters)
+            ? [.. parameters.EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query").Select(p => p.GetProperty("name").GetString()!)]
+            : [];
+
+        Assert.Equal(["status", "teamId", "assigneeId", "customerId", "tag", "q", "cursor", "limit"], QueryOf(paths.GetProperty("/api/v1/tickets").GetProperty("get")));
+        var pascal = paths.EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().SelectMany(operation => QueryOf(operation.Value).Select(name => $"{operation.Name.ToUpperInvariant()} {path.Name} {name}")))
+            .Where(parameter => char.IsUpper(parameter.Split(' ')[^1][0]))
+            .ToList();
+        Assert.True(pascal.Count == 0, $"query parameters not in camelCase:\n{string.Join('\n', pascal)}");
+    }
+
+    [Fact]
     public async Task The_chat_widget_is_served_to_anyone_small_and_revalidated_so_that_updates_reach_sites()
     {
         using var client = app.ClientWithToken(null);
