@@ -28,8 +28,11 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         if (status == 500) log.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
         context.Response.StatusCode = status;
         if (status == 499) return true;
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail, Type = Problems.TypePrefix + kind };
-        // the same shape as Problems.Validation
+        // a validation problem has the same shape as Problems.Validation: code, field, and errors by field
+        var problem = kind == "validation" && field is not null && detail is not null
+            ? new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [detail] })
+            : new ProblemDetails();
+        (problem.Status, problem.Title, problem.Detail, problem.Type) = (status, title, detail, Problems.TypePrefix + kind);
         if (kind == "validation") problem.Extensions["code"] = "validation";
         if (field is not null) problem.Extensions["field"] = field;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
@@ -42,7 +45,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         {
             413 => (413, "too-large", "The request is too large.", bad.Message, null),
             415 => (415, "unsupported-media-type", "Unsupported content type.", "Send the body as application/json.", "Content-Type"),
-            _ when json is not null => (400, "malformed", "The request body could not be read.", JsonMessage(json), MissingField(json) ?? RepeatedField(json) ?? JsonField(json.Path)),
+            // a required field left out is invalid, not unreadable: the body is JSON
+            _ when json is not null && MissingField(json) is { } missing => (400, "validation", "The request is not valid.", $"'{missing}' is required.", missing),
+            _ when json is not null => (400, "malformed", "The request body could not be read.", JsonMessage(json), RepeatedField(json) ?? JsonField(json.Path)),
             _ when NoBody().IsMatch(bad.Message) || RequiredFromBody(bad.Message) => (400, "malformed", "The request body could not be read.", "A JSON body is required.", null),
             _ when QueryValue(bad.Message, request) is ({ } field, { } message) => (400, "validation", "The request is not valid.", message, field),
             _ => (bad.StatusCode, "bad-request", "The request could not be read.", bad.Message, null),
@@ -96,7 +101,6 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
     {
         // System.Text.Json messages name .NET types; say it in the API's words
         var message = json.Message;
-        if (MissingField(json) is { } missing) return $"'{missing}' is required.";
         if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return $"Unknown field '{JsonField(json.Path)}'.";
         if (RepeatedField(json) is { } repeated) return $"'{repeated}' is given more than once.";
         if (json.Path is { Length: > 1 }) return $"The value of '{JsonField(json.Path)}' is not valid (wrong type, or not one of the allowed values).";

@@ -216,9 +216,18 @@ public static class LoopdeskHost
             invalid.Errors.Clear();
             foreach (var (key, value) in renamed) invalid.Errors[key] = value;
         }
-        if (problem is HttpValidationProblemDetails { Errors.Count: > 0 } validation && !problem.Extensions.ContainsKey("field"))
+        if (problem is HttpValidationProblemDetails { Errors.Count: > 0 } validation)
         {
-            problem.Extensions["field"] = validation.Errors.Keys.First();
+            if (!problem.Extensions.ContainsKey("field")) problem.Extensions["field"] = validation.Errors.Keys.First();
+            problem.Extensions.TryAdd("code", "validation");
+            // every error has a detail: the first message, and how many more the errors hold
+            var messages = validation.Errors.SelectMany(e => e.Value).ToList();
+            problem.Detail ??= messages.Count switch
+            {
+                0 => "A field is not valid.",
+                1 => messages[0],
+                _ => $"{messages[0]} ({messages.Count - 1} more in errors)",
+            };
         }
         if (problem.Status == 401) problem.Detail ??= "Sign in, or send Authorization: Bearer <token>.";
         if (problem.Status == 415) problem.Detail ??= "Send the body as application/json.";

@@ -12,7 +12,12 @@ public static class Problems
     public const string TypePrefix = "urn:loopdesk:problem:";
 
     public static ProblemHttpResult Validation(string field, string message)
-        => Create(StatusCodes.Status400BadRequest, "validation", "The request is not valid.", message, field, "validation");
+    {
+        var problem = Create(StatusCodes.Status400BadRequest, "validation", "The request is not valid.", message, field, "validation");
+        // as the framework's validation problems: every message by field
+        problem.ProblemDetails.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [message] };
+        return problem;
+    }
 
     public static ProblemHttpResult Forbidden(string message, string? field = null)
         => Create(StatusCodes.Status403Forbidden, "forbidden", "Not allowed.", message, field, "forbidden");

@@ -213,7 +213,12 @@ public abstract class BadInputTests(LoopdeskApp app)
     [InlineData("""{"subject":"x","body":"y","customer":{"name":"Anna Keller","email":" ","phone":""}}""", "customer.email")]
     public async Task A_missing_required_field_is_400_naming_it_and_opens_no_ticket(string body, string field)
     {
-        await OpeningIsRefusedAsync(body, field);
+        var problem = await OpeningIsRefusedAsync(body, field);
+
+        // a validation problem however the field is missing: left out, null or blank
+        Assert.Equal("urn:loopdesk:problem:validation", problem.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+        Assert.NotEmpty(problem.GetProperty("errors").GetProperty(field).EnumerateArray());
     }
 
     [Theory]
@@ -1048,7 +1053,7 @@ public abstract class BadInputTests(LoopdeskApp app)
 
     /// <summary>Every ticket and every (unmerged) customer there is, counted through the list APIs.</summary>
     /// <summary>POST /tickets with <paramref name="body"/> is 400 naming <paramref name="field"/>, and nothing is written.</summary>
-    private async Task OpeningIsRefusedAsync(string body, string field)
+    private async Task<JsonElement> OpeningIsRefusedAsync(string body, string field)
     {
         using var client = app.CreateClient(AgentRole.Agent);
         var before = await CountAsync();
@@ -1058,6 +1063,7 @@ public abstract class BadInputTests(LoopdeskApp app)
         var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
         Assert.Equal(field, problem.Field());
         Assert.Equal(before, await CountAsync());
+        return problem;
     }
 
     private async Task<(int Tickets, int Customers)> CountAsync()
