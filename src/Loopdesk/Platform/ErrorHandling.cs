@@ -102,6 +102,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         // System.Text.Json messages name .NET types; say it in the API's words
         var message = json.Message;
         if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) return $"Unknown field '{JsonField(json.Path)}'.";
+        if (message.StartsWith(OffsetTimeConverter.NeedsOffset, StringComparison.Ordinal)) return $"'{JsonField(json.Path)}': {message}";
         if (RepeatedField(json) is { } repeated) return $"'{repeated}' is given more than once.";
         if (json.Path is { Length: > 1 }) return $"The value of '{JsonField(json.Path)}' is not valid (wrong type, or not one of the allowed values).";
         return "The body is not valid JSON.";

@@ -6,12 +6,13 @@ namespace Loopdesk.Platform;
 
 public static class Json
 {
-    /// <summary>camelCase properties, kebab-case enum values ("on-hold"), unknown and repeated properties refused.</summary>
+    /// <summary>camelCase properties, kebab-case enum values ("on-hold"), times with their offset, unknown and repeated properties refused.</summary>
     public static void Configure(JsonSerializerOptions o)
     {
         o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         o.Converters.Add(new SingleEnumNameConverterFactory(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false)));
         o.Converters.Add(new OptionalConverterFactory());
+        o.Converters.Add(new OffsetTimeConverter());
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         // {"subject":"S","subject":"T"} would otherwise be "T": two readers of one body could disagree on what it says
         o.AllowDuplicateProperties = false;
@@ -67,4 +68,25 @@ public sealed class SingleEnumNameConverterFactory(JsonStringEnumConverter names
 
         public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => _inner.Write(writer, value, options);
     }
+}
+
+/// <summary>
+/// Reads a time only with its offset ("2026-03-02T09:00:00Z", "…+01:00"): without one the reader would take the server's
+/// own time zone, and an import would move by hours without a word. Writing is the usual ISO 8601.
+/// </summary>
+public sealed class OffsetTimeConverter : JsonConverter<DateTimeOffset>
+{
+    public const string NeedsOffset = "A time needs its offset";
+
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out var value)) throw new JsonException();
+        var text = reader.GetString()!;
+        var time = text.IndexOfAny(['T', 't']);
+        var zone = time < 0 ? -1 : text.IndexOfAny(['Z', 'z', '+', '-'], time);
+        if (zone < 0) throw new JsonException($"{NeedsOffset}, like 2026-03-02T09:00:00Z or 2026-03-02T10:00:00+01:00.");
+        return value;
+    }
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }

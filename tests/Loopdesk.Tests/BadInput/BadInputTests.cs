@@ -661,6 +661,25 @@ public abstract class BadInputTests(LoopdeskApp app)
         Assert.Equal(ticket.Version, (await admin.GetJsonAsync<TicketDto>($"/api/v1/tickets/{ticket.Reference}", Ct)).Version);
     }
 
+    [Theory]
+    [InlineData("2026-01-01T10:00:00")]
+    [InlineData("2026-01-01T10:00")]
+    [InlineData("2026-01-01")]
+    public async Task A_time_without_its_offset_is_400_naming_the_field_even_for_an_admin(string then)
+    {
+        using var admin = app.CreateClient(AgentRole.Admin);
+        var before = await CountAsync();
+
+        var response = await admin.PostRawAsync("/api/v1/tickets",
+            $$"""{"subject":"Imported","body":"From the old desk","customer":{"email":"import@example.com"},"occurredAt":"{{then}}"}""", Ct);
+
+        var problem = await response.ProblemAsync(HttpStatusCode.BadRequest, Ct);
+        Assert.Equal("occurredAt", problem.Field());
+        Assert.Contains("offset", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Path:", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, await CountAsync());
+    }
+
     // ---- search ----
 
     public static TheoryData<string, string> QueriesWithoutWords()
