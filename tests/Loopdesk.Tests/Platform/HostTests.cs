@@ -52,6 +52,32 @@ public abstract class HostTests(LoopdeskApp app)
     }
 
     [Fact]
+    public async Task The_openapi_document_lists_the_errors_and_headers_an_integrator_handles()
+    {
+        using var client = app.ClientWithToken(null);
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json", Ct));
+        var paths = doc.RootElement.GetProperty("paths");
+        JsonElement Responses(string path, string method) => paths.GetProperty(path).GetProperty(method).GetProperty("responses");
+        string[] Statuses(string path, string method) => [.. Responses(path, method).EnumerateObject().Select(r => r.Name).Order()];
+
+        Assert.Equal(["201", "400", "401", "403", "413", "415", "422", "429"], Statuses("/api/v1/tickets", "post"));
+        Assert.Equal(["200", "400", "401", "403", "404", "412", "413", "415", "422", "429"], Statuses("/api/v1/tickets/{reference}", "patch"));
+        Assert.Equal(["200", "400", "401", "403", "404", "429"], Statuses("/api/v1/tickets/{reference}", "get"));
+        Assert.DoesNotContain("401", Statuses("/api/v1/auth/login", "post"));
+        Assert.True(Responses("/api/v1/tickets", "post").GetProperty("201").GetProperty("headers").TryGetProperty("Location", out _));
+        foreach (var method in new[] { "get", "patch" })
+        {
+            Assert.True(Responses("/api/v1/tickets/{reference}", method).GetProperty("200").GetProperty("headers").TryGetProperty("ETag", out _));
+            Assert.True(Responses("/api/v1/customers/{id}", method).GetProperty("200").GetProperty("headers").TryGetProperty("ETag", out _));
+        }
+        // every error points at the problem's shape, which the document holds
+        var problem = Responses("/api/v1/tickets", "post").GetProperty("422").GetProperty("content").GetProperty("application/problem+json").GetProperty("schema");
+        var name = problem.GetProperty("$ref").GetString()!.Split('/')[^1];
+        var schema = doc.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(name);
+        Assert.All(new[] { "type", "title", "status", "detail", "field", "code", "errors" }, p => Assert.True(schema.GetProperty("properties").TryGetProperty(p, out _), p));
+    }
+
+    [Fact]
     public async Task The_openapi_document_names_query_parameters_in_camel_case_as_the_api_does()
     {
         using var client = app.ClientWithToken(null);
