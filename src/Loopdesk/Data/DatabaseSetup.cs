@@ -15,7 +15,7 @@ public static class DatabaseSetup
     /// <summary>Registers <see cref="LoopdeskDb"/> for the configured provider, and the matching search index.</summary>
     public static IServiceCollection AddLoopdeskDatabase(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(LoopdeskOptions.Section).Get<LoopdeskOptions>() ?? new LoopdeskOptions();
+        var options = LoopdeskOptions.Read(configuration);
         var provider = options.Database.Provider.Trim().ToLowerInvariant();
         switch (provider)
         {
@@ -25,15 +25,16 @@ public static class DatabaseSetup
                 services.AddSingleton<Search.ISearchIndex, Search.SqliteSearchIndex>();
                 break;
             case Postgres:
-                var pg = options.Database.ConnectionString
-                    ?? throw new InvalidOperationException("Loopdesk:Database:ConnectionString is required when Loopdesk:Database:Provider is postgres.");
+                var pg = string.IsNullOrWhiteSpace(options.Database.ConnectionString)
+                    ? throw new ConfigurationException("Loopdesk:Database:ConnectionString is required when Loopdesk:Database:Provider is postgres.")
+                    : options.Database.ConnectionString;
                 services.AddDbContextPool<LoopdeskDb, PostgresLoopdeskDb>((sp, o) => Intercept(sp, ConfigurePostgres(o, pg)));
                 services.AddSingleton<Search.ISearchIndex>(sp => new Search.PostgresSearchIndex(sp.GetRequiredService<TimeProvider>()));
                 services.AddSingleton<PostgresStatistics>();
                 services.AddHostedService(sp => sp.GetRequiredService<PostgresStatistics>());
                 break;
             default:
-                throw new InvalidOperationException($"Loopdesk:Database:Provider is \"{options.Database.Provider}\"; use \"sqlite\" or \"postgres\".");
+                throw new ConfigurationException($"Loopdesk:Database:Provider is \"{options.Database.Provider}\"; use \"sqlite\" or \"postgres\".");
         }
         services.AddHostedService<Search.SearchIndexer>();
         return services;

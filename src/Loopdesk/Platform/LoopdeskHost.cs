@@ -133,6 +133,8 @@ public static class LoopdeskHost
     public static WebApplication Build(string[] args)
     {
         var app = CreateBuilder(args).Build();
+        // checked before the host starts, so a bad value stops it with its message alone and before anything is written
+        AdminBootstrap.Read(app.Configuration, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<IdentityOptions>>().Value.Password);
         app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

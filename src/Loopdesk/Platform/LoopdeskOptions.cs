@@ -5,6 +5,19 @@ public sealed class LoopdeskOptions
 {
     public const string Section = "Loopdesk";
 
+    /// <summary>The section as configured. A value of the wrong type ("abc" for a number) stops the start with the binder's message, which names the setting.</summary>
+    public static LoopdeskOptions Read(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(Section).Get<LoopdeskOptions>() ?? new LoopdeskOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException(e.Message, e);
+        }
+    }
+
     /// <summary>Where the SQLite file (and later the file store) lives. Default ./data.</summary>
     public string DataDirectory { get; set; } = "./data";
 

@@ -3,6 +3,8 @@ using Loopdesk.Core.Agents;
 using Loopdesk.Core.Tickets;
 using Loopdesk.Data;
 using Loopdesk.Platform.Auth;
+using Loopdesk.Platform.Cli;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Loopdesk.Tests.Infrastructure;
@@ -29,9 +31,12 @@ public abstract class CliTests : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => RunWithInputAsync(null, args);
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => RunWithAsync(null, null, args);
 
-    private async Task<(int Code, string Out, string Err)> RunWithInputAsync(string? stdin, params string[] args)
+    private Task<(int Code, string Out, string Err)> RunWithInputAsync(string? stdin, params string[] args) => RunWithAsync(stdin, null, args);
+
+    /// <summary>Runs a verb; <paramref name="environment"/> is set on top of the test database's settings, a null value unsets one.</summary>
+    private async Task<(int Code, string Out, string Err)> RunWithAsync(string? stdin, IReadOnlyDictionary<string, string?>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "loopdesk.dll"));
@@ -40,16 +45,49 @@ public abstract class CliTests : IAsyncLifetime
         start.Environment["Loopdesk__Database__ConnectionString"] = ConnectionString;
         start.Environment["NO_COLOR"] = "1";
         start.Environment["Loopdesk__DataDirectory"] = _data;
+        // a server started by mistake takes a free port, not the default one
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) start.Environment.Remove(key);
+            else start.Environment[key] = value;
+        }
         using var process = Process.Start(start)!;
         if (stdin is not null)
         {
-            await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
+            try
+            {
+                await process.StandardInput.WriteAsync(stdin);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // the verb ended without reading its input (it was refused before)
+            }
         }
         var stdout = process.StandardOutput.ReadToEndAsync(Ct);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
+        // a verb that should end but runs on (the server, started by mistake) fails its test instead of hanging it
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        patience.CancelAfter(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException) when (!Ct.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"loopdesk {string.Join(' ', args)} was still running after three minutes:\n{await stdout}{await stderr}");
+        }
         return (process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>What a verb printed to standard error, when that must be one message and no stack trace.</summary>
+    private static string OneLine(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, stderr);
+        return lines[0];
     }
 
     [Fact]
@@ -129,6 +167,118 @@ public abstract class CliTests : IAsyncLifetime
         var ticket = await check.Tickets.Include(t => t.Messages).SingleAsync(t => t.Reference == reference, Ct);
         Assert.Single(ticket.Messages, m => m.Direction == MessageDirection.Inbound && m.Text.Contains("Delivered by the MTA.", StringComparison.Ordinal));
         Assert.Equal(2, await check.InboundMails.CountAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Admin_create_reads_the_password_from_standard_input_when_it_is_piped()
+    {
+        Assert.Equal(0, (await RunAsync("migrate")).Code);
+
+        var piped = await RunWithInputAsync("Prompted-pass-1\n", "admin", "create", "--email", "piped@example.com");
+        var emptyLine = await RunWithInputAsync("\n", "admin", "create", "--email", "empty@example.com");
+        var nothing = await RunWithInputAsync("", "admin", "create", "--email", "nothing@example.com");
+
+        Assert.True(piped.Code == 0, piped.Out + piped.Err);
+        Assert.Contains("Created admin piped@example.com", piped.Out, StringComparison.Ordinal);
+        foreach (var refused in new[] { emptyLine, nothing })
+        {
+            Assert.Equal(1, refused.Code);
+            Assert.Contains("no password", OneLine(refused.Err), StringComparison.Ordinal);
+        }
+        await using var db = OpenDb();
+        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Email == "piped@example.com", Ct);
+        Assert.Equal(PasswordVerificationResult.Success, new PasswordHasher<StaffUser>().VerifyHashedPassword(user, user.PasswordHash!, "Prompted-pass-1"));
+        Assert.False(await db.Agents.AnyAsync(a => a.Email == "empty@example.com" || a.Email == "nothing@example.com", Ct));
+    }
+
+    [Fact]
+    public async Task Token_create_refuses_an_expiry_that_is_not_in_the_future()
+    {
+        Assert.Equal(0, (await RunAsync("migrate")).Code);
+        Assert.Equal(0, (await RunAsync("admin", "create", "--email", "boss@example.com", "--password", "a-long-password")).Code);
+
+        foreach (var days in new[] { "-5", "0" })
+        {
+            var refused = await RunAsync("token", "create", "--email", "boss@example.com", "--expires-in-days", days);
+            Assert.Equal(1, refused.Code);
+            Assert.Equal("", refused.Out);
+            Assert.Contains("--expires-in-days must be", OneLine(refused.Err), StringComparison.Ordinal);
+        }
+        var month = await RunAsync("token", "create", "--email", "boss@example.com", "--expires-in-days", "30");
+        Assert.True(month.Code == 0, month.Out + month.Err);
+
+        await using var db = OpenDb();
+        var expires = Assert.Single(await db.ApiTokens.Select(t => t.ExpiresAt).ToListAsync(Ct));
+        Assert.InRange(expires!.Value - TimeProvider.System.GetUtcNow(), TimeSpan.FromDays(29.9), TimeSpan.FromDays(30));
+    }
+
+    [Fact]
+    public async Task A_bad_setting_stops_every_verb_with_its_message_alone()
+    {
+        var mysql = new Dictionary<string, string?> { ["Loopdesk__Database__Provider"] = "mysql" };
+        foreach (var verb in new[] { new[] { "migrate" }, ["serve"], [], ["admin", "create", "--email", "a@example.com", "--password", "a-long-password"] })
+        {
+            var stopped = await RunWithAsync(null, mysql, verb);
+            Assert.True(stopped.Code == LoopdeskCli.ConfigurationError, $"{string.Join(' ', verb)}: {stopped.Code} {stopped.Out}{stopped.Err}");
+            Assert.Equal("Loopdesk:Database:Provider is \"mysql\"; use \"sqlite\" or \"postgres\".", OneLine(stopped.Err));
+            Assert.Equal("", stopped.Out);
+        }
+
+        var noConnection = await RunWithAsync(null, new Dictionary<string, string?> { ["Loopdesk__Database__Provider"] = "postgres", ["Loopdesk__Database__ConnectionString"] = null }, "migrate");
+        Assert.Equal(LoopdeskCli.ConfigurationError, noConnection.Code);
+        Assert.Contains("Loopdesk:Database:ConnectionString is required", OneLine(noConnection.Err), StringComparison.Ordinal);
+
+        var notANumber = await RunWithAsync(null, new Dictionary<string, string?> { ["Loopdesk__Api__RequestsPerSecond"] = "many" }, "migrate");
+        Assert.Equal(LoopdeskCli.ConfigurationError, notANumber.Code);
+        Assert.Contains("Loopdesk:Api:RequestsPerSecond", OneLine(notANumber.Err), StringComparison.Ordinal);
+
+        // ingest answers the MTA "try again later", so the message waits in its queue until the setting is fixed
+        var ingest = await RunWithAsync("From: a@example.com\r\n\r\nHi", mysql, "ingest", "--mailbox", "Support");
+        Assert.Equal(75, ingest.Code);
+        Assert.Contains("Loopdesk:Database:Provider", OneLine(ingest.Err), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_first_admin_setting_stops_the_start_before_anything_is_written()
+    {
+        Assert.Equal(0, (await RunAsync("migrate")).Code);
+        var good = new Dictionary<string, string?>
+        {
+            [AdminBootstrap.EmailVariable] = "first@example.com",
+            [AdminBootstrap.PasswordVariable] = "first-password-1",
+            [AdminBootstrap.TokenVariable] = "ldk_first_admin_token_0123456789",
+        };
+        foreach (var (variable, value, rule) in new[]
+        {
+            (AdminBootstrap.TokenVariable, "short", "must be at least 24 characters"),
+            (AdminBootstrap.PasswordVariable, "short", "must be at least 10 characters"),
+            (AdminBootstrap.EmailVariable, "first.example.com", "is not an email address"),
+        })
+        {
+            var stopped = await RunWithAsync(null, new Dictionary<string, string?>(good) { [variable] = value }, "serve");
+            Assert.True(stopped.Code == LoopdeskCli.ConfigurationError, $"{variable}: {stopped.Code} {stopped.Out}{stopped.Err}");
+            Assert.StartsWith($"{variable} {rule}", OneLine(stopped.Err), StringComparison.Ordinal);
+            Assert.Equal("", stopped.Out);
+        }
+
+        await using var db = OpenDb();
+        Assert.False(await db.Agents.AnyAsync(Ct));
+        Assert.False(await db.ApiTokens.AnyAsync(Ct));
+    }
+
+    [Fact]
+    public async Task Serve_help_prints_the_help_and_starts_nothing()
+    {
+        foreach (var args in new[] { new[] { "serve", "--help" }, ["serve", "-h"], ["serve", "-?"], ["--urls", "http://127.0.0.1:0", "--help"] })
+        {
+            var help = await RunAsync(args);
+            Assert.True(help.Code == 0, $"{string.Join(' ', args)}: {help.Code} {help.Out}{help.Err}");
+            Assert.Contains("loopdesk serve [options]", help.Out, StringComparison.Ordinal);
+            Assert.Contains("Run the server", help.Out, StringComparison.Ordinal);
+        }
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_data));
+        await using var db = OpenDb();
+        Assert.Empty(await db.Database.GetAppliedMigrationsAsync(Ct));
     }
 
     [Fact]

@@ -14,21 +14,30 @@ namespace Loopdesk.Platform.Cli;
 /// </summary>
 public static class LoopdeskCli
 {
+    /// <summary>Exit code when a setting stops the start (EX_CONFIG in sysexits.h).</summary>
+    public const int ConfigurationError = 78;
+
+    /// <summary>Exit code of <c>ingest</c> when the message could not be stored: the MTA keeps it and tries again later.</summary>
+    private const int TryAgainLater = 75;
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length == 0 || args[0] == "serve" || (args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?" or "--version")))
         {
-            await ServeAsync(args.Length > 0 && args[0] == "serve" ? args[1..] : args);
-            return 0;
+            var hostArgs = args.Length > 0 && args[0] == "serve" ? args[1..] : args;
+            // the server's options go to the host unparsed, so help is looked for here: asked for, it is shown and nothing starts
+            if (hostArgs.Any(a => a is "--help" or "-h" or "-?")) return await Root().Parse(["serve", "--help"]).InvokeAsync();
+            return await ServeAsync(hostArgs);
         }
         return await Root().Parse(args).InvokeAsync();
     }
 
-    private static async Task ServeAsync(string[] args)
+    private static Task<int> ServeAsync(string[] args) => ReportingBadSettingsAsync(async () =>
     {
         var app = LoopdeskHost.Build(args);
         await app.RunAsync();
-    }
+        return 0;
+    }, ConfigurationError);
 
     private static RootCommand Root()
     {
@@ -36,11 +45,7 @@ public static class LoopdeskCli
 
         var serve = new Command("serve", "Run the server (the default). Host options such as --urls pass through.");
         serve.TreatUnmatchedTokensAsErrors = false;
-        serve.SetAction(async (parse, ct) =>
-        {
-            await ServeAsync([.. parse.UnmatchedTokens]);
-            return 0;
-        });
+        serve.SetAction((parse, ct) => ServeAsync([.. parse.UnmatchedTokens]));
         root.Add(serve);
 
         var migrate = new Command("migrate", "Apply pending database migrations, then exit.");
@@ -61,21 +66,29 @@ public static class LoopdeskCli
         adminCreate.Add(email);
         adminCreate.Add(name);
         adminCreate.Add(password);
-        adminCreate.SetAction((parse, ct) => WithHostAsync(async (services, ct2) =>
+        adminCreate.SetAction(async (parse, ct) =>
         {
-            var secret = parse.GetValue(password) ?? AnsiConsole.Prompt(new TextPrompt<string>("Password:").Secret());
-            await using var scope = services.CreateAsyncScope();
-            await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
-            var (agent, verdict) = await scope.ServiceProvider.GetRequiredService<AgentAccounts>()
-                .CreateAsync(parse.GetValue(name)!, parse.GetValue(email)!, AgentRole.Admin, secret, ct2);
-            if (agent is null)
+            var secret = parse.GetValue(password) ?? await ReadPasswordAsync(ct);
+            if (string.IsNullOrEmpty(secret))
             {
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]Not created:[/] {verdict.Message}");
+                await Console.Error.WriteLineAsync("Not created: no password. Give --password, or the password as one line on standard input.");
                 return 1;
             }
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]Created admin[/] {agent.Email} ({agent.Id})");
-            return 0;
-        }, ct));
+            return await WithHostAsync(async (services, ct2) =>
+            {
+                await using var scope = services.CreateAsyncScope();
+                await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
+                var (agent, verdict) = await scope.ServiceProvider.GetRequiredService<AgentAccounts>()
+                    .CreateAsync(parse.GetValue(name)!, parse.GetValue(email)!, AgentRole.Admin, secret, ct2);
+                if (agent is null)
+                {
+                    AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]Not created:[/] {verdict.Message}");
+                    return 1;
+                }
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[green]Created admin[/] {agent.Email} ({agent.Id})");
+                return 0;
+            }, ct);
+        });
         admin.Add(adminCreate);
         root.Add(admin);
 
@@ -83,12 +96,20 @@ public static class LoopdeskCli
         var tokenCreate = new Command("create", "Make an API token for a staff member and print it (it is shown only once).");
         var tokenEmail = new Option<string>("--email") { Description = "The staff member's email", Required = true };
         var tokenName = new Option<string>("--name") { Description = "What the token is for", DefaultValueFactory = _ => "cli" };
-        var tokenDays = new Option<int?>("--expires-in-days") { Description = "Days until it expires; never when left out" };
+        var tokenDays = new Option<int?>("--expires-in-days") { Description = "Days until it expires (1 or more); never when left out" };
         tokenCreate.Add(tokenEmail);
         tokenCreate.Add(tokenName);
         tokenCreate.Add(tokenDays);
         tokenCreate.SetAction((parse, ct) => WithHostAsync(async (services, ct2) =>
         {
+            var days = parse.GetValue(tokenDays);
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+            // as in the API, a token's expiry is in the future: one already expired when made is no use to anyone
+            if (days is < 1 || days > (DateTimeOffset.MaxValue - now).TotalDays)
+            {
+                await Console.Error.WriteLineAsync("Not created: --expires-in-days must be a whole number of days, 1 or more; leave it out for a token that does not expire.");
+                return 1;
+            }
             await DatabaseMigrator.MigrateAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct2);
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<LoopdeskDb>();
@@ -99,8 +120,7 @@ public static class LoopdeskCli
                 AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]No active staff member with email[/] {address}");
                 return 1;
             }
-            var days = parse.GetValue(tokenDays);
-            var expires = days is null ? (DateTimeOffset?)null : services.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(days.Value);
+            var expires = days is null ? (DateTimeOffset?)null : now.AddDays(days.Value);
             var (_, secret) = await scope.ServiceProvider.GetRequiredService<AgentAccounts>().CreateTokenAsync(agent.Id, parse.GetValue(tokenName)!, expires, null, ct2);
             // the bare token on stdout, so scripts can capture it
             Console.Out.WriteLine(secret);
@@ -129,7 +149,7 @@ public static class LoopdeskCli
         ingest.Add(mailboxOption);
         ingest.SetAction((parse, ct) => WithHostAsync(async (services, ct2) =>
         {
-            const int unknownMailbox = 67, tryAgainLater = 75;
+            const int unknownMailbox = 67;
             var name = parse.GetValue(mailboxOption)!;
             byte[] raw;
             using (var stdin = Console.OpenStandardInput())
@@ -174,23 +194,53 @@ public static class LoopdeskCli
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 Console.Error.WriteLine($"The message could not be stored: {e.Message}");
-                return tryAgainLater;
+                return TryAgainLater;
             }
             Console.Out.WriteLine(outcome.Reference ?? Core.Common.Wire.Name(outcome.State));
             if (outcome.Note is { } note) Console.Error.WriteLine(note);
             return 0;
-        }, ct));
+        }, ct, badSettings: TryAgainLater));
         root.Add(ingest);
         return root;
     }
 
-    /// <summary>Builds the host without starting the web server, runs <paramref name="work"/>, and disposes it.</summary>
-    private static async Task<int> WithHostAsync(Func<IServiceProvider, CancellationToken, Task<int>> work, CancellationToken ct)
+    /// <summary>
+    /// Builds the host without starting the web server, runs <paramref name="work"/>, and disposes it. A setting the host
+    /// refuses ends the command with exit code <paramref name="badSettings"/>.
+    /// </summary>
+    private static Task<int> WithHostAsync(Func<IServiceProvider, CancellationToken, Task<int>> work, CancellationToken ct, int badSettings = ConfigurationError)
+        => ReportingBadSettingsAsync(async () =>
+        {
+            var builder = LoopdeskHost.CreateBuilder([]);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Configuration["Serilog:MinimumLevel:Default"] = "Warning";
+            await using var app = builder.Build();
+            return await work(app.Services, ct);
+        }, badSettings);
+
+    /// <summary>
+    /// Runs a command that builds a host, the server's or a verb's. A setting that stops the start is an operator's
+    /// mistake, not a bug: its message, which names the setting, is all that is printed.
+    /// </summary>
+    private static async Task<int> ReportingBadSettingsAsync(Func<Task<int>> command, int exitCode)
     {
-        var builder = LoopdeskHost.CreateBuilder([]);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration["Serilog:MinimumLevel:Default"] = "Warning";
-        await using var app = builder.Build();
-        return await work(app.Services, ct);
+        try
+        {
+            return await command();
+        }
+        catch (ConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return exitCode;
+        }
     }
+
+    /// <summary>
+    /// The password for <c>admin create</c> without <c>--password</c>: one line of standard input when that is a pipe or
+    /// a file (a script), else asked for at the terminal without echoing it. Null or empty when none was given.
+    /// </summary>
+    private static async Task<string?> ReadPasswordAsync(CancellationToken ct)
+        => Console.IsInputRedirected
+            ? await Console.In.ReadLineAsync(ct)
+            : AnsiConsole.Prompt(new TextPrompt<string>("Password:").Secret());
 }
