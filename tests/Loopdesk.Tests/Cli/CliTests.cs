@@ -111,6 +111,8 @@ public abstract class CliTests : IAsyncLifetime
         Assert.StartsWith(ApiToken.SecretPrefix, secret, StringComparison.Ordinal);
         var unknown = await RunAsync("token", "create", "--email", "nobody@example.com");
         Assert.Equal(1, unknown.Code);
+        // a script reading the token from stdout gets nothing, and the reason goes to stderr
+        Assert.Equal(("", true), (unknown.Out.Trim(), unknown.Err.Contains("nobody@example.com", StringComparison.Ordinal)));
 
         var seed = await RunAsync("seed-demo", "--customers", "12", "--tickets", "40");
         Assert.True(seed.Code == 0, seed.Out + seed.Err);

@@ -117,7 +117,8 @@ public static class LoopdeskCli
             var agent = await db.Agents.FirstOrDefaultAsync(a => a.Email == address && a.Active, ct2);
             if (agent is null)
             {
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]No active staff member with email[/] {address}");
+                // on stderr: a script capturing the token from stdout must not take this for one
+                await Console.Error.WriteLineAsync($"Not created: no active staff member with email {address}.");
                 return 1;
             }
             var expires = days is null ? (DateTimeOffset?)null : now.AddDays(days.Value);
