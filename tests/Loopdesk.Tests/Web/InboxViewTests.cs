@@ -263,11 +263,15 @@ public abstract partial class InboxViewTests(LoopdeskApp app)
         return doc.RootElement.GetProperty("id").GetGuid();
     }
 
+    private readonly Dictionary<string, string> _customerEmails = [];
+
     /// <summary>A ticket a minute after the last one (so newest-first has one answer), brought to the state asked for; its reference.</summary>
     private async Task<string> TicketAsync(HttpClient admin, Guid? assignee = null, string? status = null, Guid? team = null, string? priority = null,
         string channel = "email", string? type = null, string? followUpOf = null)
     {
         app.Clock.Advance(TimeSpan.FromMinutes(1));
+        // a follow-up comes from the customer of the ticket it follows
+        var email = followUpOf is null ? $"c{Guid.NewGuid():N}@example.com" : _customerEmails[followUpOf];
         var response = await admin.PostJsonAsync("/api/v1/tickets", new
         {
             subject = "Inbox test",
@@ -277,9 +281,10 @@ public abstract partial class InboxViewTests(LoopdeskApp app)
             priority = priority ?? "normal",
             teamId = team,
             followUpOf,
-            customer = new { name = "Inbox Customer", email = $"c{Guid.NewGuid():N}@example.com" },
+            customer = new { name = "Inbox Customer", email },
         }, Ct);
         var ticket = await response.ReadAsync<TicketDto>(Ct);
+        _customerEmails[ticket.Reference] = email;
         // the router may give a team's ticket to one of its people; the test says who owns it
         var change = new Dictionary<string, object?> { ["assigneeId"] = assignee };
         if (status is "solved" or "closed") change["status"] = "open";
