@@ -85,15 +85,7 @@ internal static class OpenApiSetup
             && !metadata.OfType<Microsoft.AspNetCore.Authorization.IAllowAnonymous>().Any();
         var sendsBody = description.HttpMethod is "POST" or "PUT" or "PATCH";
         operation.Responses ??= [];
-        void Add(string status, string text)
-            => operation.Responses.TryAdd(status, new OpenApiResponse
-            {
-                Description = text,
-                Content = new Dictionary<string, OpenApiMediaType>
-                {
-                    ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchema) },
-                },
-            });
+        void Add(string status, string text) => operation.Responses.TryAdd(status, ProblemResponse(text));
         Add("400", "The request is not valid (`urn:loopdesk:problem:validation`: `field` names the field, `errors` lists every message) "
             + "or could not be read (`urn:loopdesk:problem:malformed`).");
         if (signedIn)
@@ -127,18 +119,15 @@ internal static class OpenApiSetup
         foreach (var (_, item) in document.Paths)
         {
             if (item.Operations is not { } operations) continue;
-            var versioned = operations.Values.Any(op => op.Parameters?.Any(p => p.In == ParameterLocation.Header && string.Equals(p.Name, "If-Match", StringComparison.OrdinalIgnoreCase)) == true);
-            if (!versioned) continue;
+            static bool TakesIfMatch(OpenApiOperation op)
+                => op.Parameters?.Any(p => p.In == ParameterLocation.Header && string.Equals(p.Name, "If-Match", StringComparison.OrdinalIgnoreCase)) == true;
+            if (!operations.Values.Any(TakesIfMatch)) continue;
             foreach (var (method, op) in operations)
             {
-                if (op.Parameters?.Any(p => p.In == ParameterLocation.Header && string.Equals(p.Name, "If-Match", StringComparison.OrdinalIgnoreCase)) == true)
+                if (TakesIfMatch(op))
                 {
                     op.Responses ??= [];
-                    op.Responses.TryAdd("412", new OpenApiResponse
-                    {
-                        Description = "If-Match does not match the current version (`urn:loopdesk:problem:stale`, with `currentETag`); nothing changed.",
-                        Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchema, document) } },
-                    });
+                    op.Responses.TryAdd("412", ProblemResponse("If-Match does not match the current version (`urn:loopdesk:problem:stale`, with `currentETag`); nothing changed."));
                 }
                 if (method != HttpMethod.Get && method != HttpMethod.Patch && method != HttpMethod.Put) continue;
                 foreach (var (status, response) in op.Responses ?? [])
@@ -150,6 +139,12 @@ internal static class OpenApiSetup
             }
         }
     }
+
+    private static OpenApiResponse ProblemResponse(string text) => new()
+    {
+        Description = text,
+        Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchema) } },
+    };
 
     /// <summary>The shape of every error (docs/api.md, Errors).</summary>
     private static OpenApiSchema Problem() => new()

@@ -144,9 +144,7 @@ public static class TicketEndpoints
     private static async Task<Results<Ok<List<TicketEventDto>>, ProblemHttpResult>> EventsAsync(
         string reference, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
     {
-        var parsed = TicketReference.Parse(reference);
-        var id = parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
-        if (id is null) return Problems.NotFound("ticket");
+        if (await VisibleIdAsync(db, reference, user, ct) is not { } id) return Problems.NotFound("ticket");
         var events = await db.TicketEvents.AsNoTracking().Where(e => e.TicketId == id).OrderBy(e => e.Id).ToListAsync(ct);
         return TypedResults.Ok(events.Select(e => new TicketEventDto(
             e.Id, e.Type, JsonDocument.Parse(e.Data).RootElement.Clone(), e.ActorKind, e.ActorId, e.OccurredAt, e.RecordedAt)).ToList());
@@ -155,9 +153,7 @@ public static class TicketEndpoints
     private static async Task<Results<Ok<List<MessageDto>>, ProblemHttpResult>> MessagesAsync(
         string reference, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
     {
-        var parsed = TicketReference.Parse(reference);
-        var id = parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
-        if (id is null) return Problems.NotFound("ticket");
+        if (await VisibleIdAsync(db, reference, user, ct) is not { } id) return Problems.NotFound("ticket");
         var messages = await db.Messages.AsNoTracking().Where(m => m.TicketId == id).OrderBy(m => m.OccurredAt).ThenBy(m => m.Id).ToListAsync(ct);
         return TypedResults.Ok(messages.Select(m => m.ToDto()).ToList());
     }
@@ -165,9 +161,7 @@ public static class TicketEndpoints
     private static async Task<Results<Ok<MessageDto>, ProblemHttpResult>> MessageAsync(
         string reference, Guid id, ClaimsPrincipal user, LoopdeskDb db, CancellationToken ct)
     {
-        var parsed = TicketReference.Parse(reference);
-        var ticketId = parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
-        if (ticketId is null) return Problems.NotFound("ticket");
+        if (await VisibleIdAsync(db, reference, user, ct) is not { } ticketId) return Problems.NotFound("ticket");
         var message = await db.Messages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == id && m.TicketId == ticketId, ct);
         return message is null ? Problems.NotFound("message") : TypedResults.Ok(message.ToDto());
     }
@@ -226,6 +220,13 @@ public static class TicketEndpoints
     {
         var parsed = TicketReference.Parse(reference);
         return parsed is null ? null : await db.Tickets.VisibleTo(user).FirstOrDefaultAsync(t => t.Reference == parsed, ct);
+    }
+
+    /// <summary>The id of the ticket with this reference, when the caller may see it.</summary>
+    private static async Task<Guid?> VisibleIdAsync(LoopdeskDb db, string reference, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var parsed = TicketReference.Parse(reference);
+        return parsed is null ? null : await db.Tickets.VisibleTo(user).Where(t => t.Reference == parsed).Select(t => (Guid?)t.Id).FirstOrDefaultAsync(ct);
     }
 
     /// <summary>Backdating is for imports, so admins only; and never into the future.</summary>
